@@ -1,0 +1,195 @@
+/*
+** main.c: the funnel command line.
+**
+**   funnel check FILE...             check packs; exit 1 on errors
+**   funnel graph FILE [--format F]   draw a pack: dot, mermaid or json
+**   funnel parse FILE                print the syntax tree (for debugging)
+**
+** Exit status: 0 success, 1 errors in the input, 2 usage errors.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "check/check.h"
+#include "graph/graph.h"
+#include "parse/loader.h"
+
+#define EXIT_USAGE 2
+
+static void usage(FILE *out) {
+  fputs("usage: funnel COMMAND [OPTIONS] FILE...\n"
+        "\n"
+        "commands:\n"
+        "  check FILE...        check packs and report every error and warning\n"
+        "  graph FILE           draw a pack's directions, stages and arrows\n"
+        "  parse FILE           print the syntax tree of a file\n"
+        "\n"
+        "options:\n"
+        "  -I DIR               also look for imports in DIR (repeatable)\n"
+        "  --format FORMAT      check: text (default) or json\n"
+        "                       graph: dot (default), mermaid or json\n"
+        "  --color / --no-color color diagnostics (default: when stderr is a terminal)\n"
+        "  -W error             treat warnings as errors\n"
+        "  -h, --help           show this help\n"
+        "  -V, --version        show the version\n"
+        "\n"
+        "Imports are also searched in $FUNNEL_PATH (colon-separated); the\n"
+        "standard library is at $FUNNEL_STDLIB or the installed stdlib.\n"
+        "Exit status: 0 success, 1 errors in the input, 2 usage errors.\n",
+        out);
+}
+
+typedef struct Options {
+  const char *command;
+  const char *format;
+  const char **files;
+  size_t nfiles;
+  const char **includes;
+  size_t nincludes;
+  int color;          /* -1: auto */
+  int werror;
+} Options;
+
+static int usage_error(const char *fmt, const char *arg) {
+  fprintf(stderr, "funnel: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\nTry 'funnel --help'.\n");
+  return EXIT_USAGE;
+}
+
+static int parse_args(int argc, char **argv, Options *o) {
+  o->files = calloc((size_t)argc, sizeof *o->files);
+  o->includes = calloc((size_t)argc, sizeof *o->includes);
+  o->color = -1;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+      usage(stdout);
+      exit(0);
+    } else if (!strcmp(a, "-V") || !strcmp(a, "--version")) {
+      printf("funnel %s\n", PACKAGE_VERSION);
+      exit(0);
+    } else if (!strcmp(a, "-I")) {
+      if (++i >= argc) return usage_error("%s needs a directory", a);
+      o->includes[o->nincludes++] = argv[i];
+    } else if (!strncmp(a, "-I", 2)) {
+      o->includes[o->nincludes++] = a + 2;
+    } else if (!strcmp(a, "--format")) {
+      if (++i >= argc) return usage_error("%s needs a value", a);
+      o->format = argv[i];
+    } else if (!strncmp(a, "--format=", 9)) {
+      o->format = a + 9;
+    } else if (!strcmp(a, "--color")) {
+      o->color = 1;
+    } else if (!strcmp(a, "--no-color")) {
+      o->color = 0;
+    } else if (!strcmp(a, "-W") || !strcmp(a, "-Werror")) {
+      if (!strcmp(a, "-W") && (++i >= argc || strcmp(argv[i], "error")))
+        return usage_error("%s", "-W takes 'error'");
+      o->werror = 1;
+    } else if (a[0] == '-' && a[1]) {
+      return usage_error("unknown option '%s'", a);
+    } else if (!o->command) {
+      o->command = a;
+    } else {
+      o->files[o->nfiles++] = a;
+    }
+  }
+  if (!o->command) return usage_error("%s", "no command given");
+  return 0;
+}
+
+/* Loads and checks one pack, printing its diagnostics. Returns 0, 1. */
+static int run_check(const Options *o, const char *file, bool json, FILE *out) {
+  Program p;
+  program_init(&p);
+  LoadOpts lo = {o->includes, o->nincludes};
+  program_load(&p, file, &lo);
+  Model *m = NULL;
+  if (p.diag.nerrors == 0 || p.ast.decls) m = check_program(&p);
+  diag_sort(&p.diag);
+  int bad = p.diag.nerrors > 0 || (o->werror && p.diag.nwarnings > 0);
+  if (json) {
+    char *s = diag_to_json(&p.diag);
+    fprintf(out, "%s\n", s);
+    free(s);
+  } else {
+    bool color = o->color < 0 ? isatty(fileno(stderr)) : o->color;
+    diag_print_text(&p.diag, stderr, color);
+    diag_print_summary(&p.diag, stderr);
+  }
+  model_free(m);
+  program_free(&p);
+  return bad;
+}
+
+static int cmd_check(const Options *o) {
+  bool json = false;
+  if (o->format && !strcmp(o->format, "json")) json = true;
+  else if (o->format && strcmp(o->format, "text"))
+    return usage_error("check: unknown format '%s' (text or json)", o->format);
+  if (!o->nfiles) return usage_error("%s", "check: no files given");
+  int status = 0;
+  if (json && o->nfiles > 1) printf("[\n");
+  for (size_t i = 0; i < o->nfiles; i++) {
+    if (json && i) printf(",\n");
+    status |= run_check(o, o->files[i], json, stdout);
+  }
+  if (json && o->nfiles > 1) printf("]\n");
+  return status;
+}
+
+static int cmd_graph(const Options *o) {
+  GraphFormat fmt = GRAPH_DOT;
+  if (o->format && !graph_parse_format(o->format, &fmt))
+    return usage_error("graph: unknown format '%s' (dot, mermaid or json)", o->format);
+  if (o->nfiles != 1) return usage_error("%s", "graph: give exactly one pack");
+  Program p;
+  program_init(&p);
+  LoadOpts lo = {o->includes, o->nincludes};
+  program_load(&p, o->files[0], &lo);
+  Model *m = check_program(&p);
+  diag_sort(&p.diag);
+  int status = 0;
+  if (p.diag.nerrors) {
+    diag_print_text(&p.diag, stderr, o->color < 0 ? isatty(fileno(stderr)) : o->color);
+    diag_print_summary(&p.diag, stderr);
+    status = 1;
+  } else {
+    graph_write(stdout, m, fmt);
+  }
+  model_free(m);
+  program_free(&p);
+  return status;
+}
+
+static int cmd_parse(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s", "parse: give exactly one file");
+  Program p;
+  program_init(&p);
+  LoadOpts lo = {o->includes, o->nincludes};
+  program_load(&p, o->files[0], &lo);
+  diag_sort(&p.diag);
+  ast_dump(stdout, p.ast.decls);
+  diag_print_text(&p.diag, stderr, false);
+  diag_print_summary(&p.diag, stderr);
+  int status = p.diag.nerrors > 0;
+  program_free(&p);
+  return status;
+}
+
+int main(int argc, char **argv) {
+  Options o = {0};
+  int rc = parse_args(argc, argv, &o);
+  if (rc) return rc;
+  if (!strcmp(o.command, "check")) rc = cmd_check(&o);
+  else if (!strcmp(o.command, "graph")) rc = cmd_graph(&o);
+  else if (!strcmp(o.command, "parse")) rc = cmd_parse(&o);
+  else rc = usage_error("unknown command '%s'", o.command);
+  free(o.files);
+  free(o.includes);
+  return rc;
+}
