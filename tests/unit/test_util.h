@@ -59,6 +59,25 @@ static char *tu_dump(const Program *p) {
   return s;
 }
 
+/* The dump on one line: "(fn f flags=4 (int '1'))", each node's
+** children after a space (heap). Text with newlines in it is folded too,
+** so keep such strings out of comparisons. */
+static char *tu_sexpr(const Program *p) {
+  char *d = tu_dump(p);
+  size_t k = 0;
+  for (size_t i = 0; d[i];) {
+    if (d[i] != '\n') {
+      d[k++] = d[i++];
+      continue;
+    }
+    i++;
+    while (d[i] == ' ') i++;
+    if (d[i] && d[i] != ')') d[k++] = ' ';
+  }
+  d[k] = '\0';
+  return d;
+}
+
 /* The rendered diagnostics, without color (heap). */
 static char *tu_diag_text(const Diag *d) {
   char *s = NULL;
@@ -128,6 +147,17 @@ static const char *tu_diag_msg(const Diag *d) {
       ck_abort_msg("no %s at %d:%d; got:\n%s", (code), (int)(line), (int)(col), \
                    tu_diag_msg(&(p)->diag));                                \
   } while (0)
+
+/* Moves a heap string into one of two static buffers (cut at 64 KB) and
+** frees it, so that a failing assertion leaks nothing. */
+static const char *tu_keep(char *s) {
+  static char buf[2][65536];
+  static int k;
+  k ^= 1;
+  snprintf(buf[k], sizeof buf[k], "%s", s ? s : "");
+  free(s);
+  return buf[k];
+}
 
 /* Compares two texts, printing both in full when they differ. */
 #define TU_TEXT_EQ(got, want)                                               \
