@@ -15,6 +15,8 @@
 #include "parse/loader.h"
 #include "util/vec.h"
 
+typedef VEC(Node *) NodeVec;
+
 typedef struct Direction Direction;
 typedef struct Stage Stage;
 
@@ -26,6 +28,7 @@ typedef struct Field {
   Node *computed;      /* the expression of a computed field */
   bool required;
   bool builtin;        /* a standard field (title, sum, owner, ...) */
+  bool readonly;       /* a property (stage, id, won...) or a back reference */
   int index;           /* position in the entity */
 } Field;
 
@@ -35,7 +38,7 @@ struct Entity {
   EntityKind kind;
   const char *name, *title, *plural;  /* "deal", "Сделка", "deals" */
   VEC(Field *) fields;
-  VEC(Node *) handlers;               /* on create / change / event */
+  NodeVec handlers;               /* on create / change / event */
   Type type;                          /* T_RECORD of this entity */
 };
 
@@ -47,7 +50,7 @@ struct Stage {
   Node *decl;
   int index;           /* position in the direction */
   int id;              /* position among all stages of the pack */
-  VEC(Node *) handlers, triggers, guards, requires, access;
+  NodeVec handlers, triggers, guards, requires, access;
 };
 
 struct Direction {
@@ -56,7 +59,7 @@ struct Direction {
   Node *decl;
   int index;
   VEC(Stage *) stages;
-  VEC(Node *) handlers;
+  NodeVec handlers;
 };
 
 typedef struct Role {
@@ -115,8 +118,8 @@ typedef struct Model {
   VEC(Calendar *) calendars;
   VEC(EventDef *) events;
   VEC(FuncDef *) funcs;
-  VEC(Node *) tests;
-  VEC(Node *) top_handlers;        /* on event without a record */
+  NodeVec tests;
+  NodeVec top_handlers;        /* on event without a record */
   Calendar *default_calendar;
 } Model;
 

@@ -153,7 +153,7 @@ int lex_suffixed(ParseCtx *c, const char *s, int n, union YYSTYPE *v, Span *loc)
   size_t wl = (size_t)(n - w);
   for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
     if (strlen(units[i].word) != wl || memcmp(units[i].word, word, wl)) continue;
-    char *num = digits_only(c, s, k);
+    const char *num = digits_only(c, s, k);
     if (strchr(num, '.')) {
       diag_error(c->diag, *loc, D_BAD_NUMBER, "a duration counts whole %s; use a smaller unit",
                  units[i].word);
