@@ -125,7 +125,7 @@ static Node *handler(ParseCtx *ctx, Span loc, HandlerKind hk, Node *arg, Node *c
 %token ENUM "enum" LIST "list"
 
 %type <node> decl pack_decl import_decl calendar_decl cal_item role_decl user_decl
-%type <node> entity_decl member field_decl type enum_value event_decl fn_decl extern_decl
+%type <node> entity_decl enum_decl member field_decl type enum_value event_decl fn_decl extern_decl
 %type <node> param direction_decl dir_item stage_decl stage_item handler trigger_decl
 %type <node> guard_decl require_decl access_decl test_decl block stmt else_part
 %type <node> expr primary string opt_title opt_cal opt_due opt_type
@@ -166,7 +166,7 @@ decls
   ;
 
 decl
-  : pack_decl | import_decl | calendar_decl | role_decl | user_decl | entity_decl
+  : pack_decl | import_decl | calendar_decl | role_decl | user_decl | entity_decl | enum_decl
   | event_decl | fn_decl | extern_decl | direction_decl | handler | test_decl
   ;
 
@@ -281,8 +281,7 @@ field_decl
 type
   : IDENT                       { $$ = named(ctx, N_TYPE_NAME, @$, $1, @1); }
   | USER                        { $$ = named(ctx, N_TYPE_NAME, @$, "user", @1); }
-  | ENUM '{' enum_values '}'    { $$ = NEW(TYPE_ENUM, @$); $$->list = $3.head; }
-  | ENUM '{' enum_values ',' '}' { $$ = NEW(TYPE_ENUM, @$); $$->list = $3.head; }
+  | ENUM '{' enum_values opt_comma '}' { $$ = NEW(TYPE_ENUM, @$); $$->list = $3.head; }
   | LIST '<' type '>'           { $$ = NEW(TYPE_LIST, @$); $$->a = $3; }
   ;
 
@@ -298,6 +297,18 @@ enum_value
 opt_title
   : %empty                      { $$ = NULL; }
   | string
+  ;
+
+/* A named enum, usable as a field type in several entities. */
+enum_decl
+  : ENUM IDENT opt_title '{' enum_values opt_comma '}'
+      { $$ = named(ctx, N_ENUM_DECL, @$, $2, @2); $$->title = title_of(ctx, $3);
+        $$->a = NEW(TYPE_ENUM, @4); $$->a->span.end = @7.end; $$->a->list = $5.head; }
+  ;
+
+opt_comma
+  : %empty
+  | ','
   ;
 
 /* ---- events, functions ---------------------------------------------------- */
@@ -671,10 +682,13 @@ primary
       { $$ = named(ctx, N_COMPREHEND, @$, $4, @4); $$->a = $2; $$->b = $6; $$->c = $8; }
   ;
 
+/* After a '.', keywords read as plain names: t.due, t.at, u.supervisor. */
 member_name
   : word
-  | SUPERVISOR                  { $$ = "supervisor"; }
-  | ROLES                       { $$ = "roles"; }
+  | SUPERVISOR { $$ = "supervisor"; } | ROLES { $$ = "roles"; } | DUE { $$ = "due"; }
+  | AT { $$ = "at"; } | FROM { $$ = "from"; } | TO { $$ = "to"; } | DEFAULT { $$ = "default"; }
+  | ROLE { $$ = "role"; } | VERSION { $$ = "version"; } | ENTER { $$ = "enter"; }
+  | LEAVE { $$ = "leave"; } | VIEW { $$ = "view"; }
   ;
 
 create_expr

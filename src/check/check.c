@@ -83,6 +83,7 @@ void model_free(Model *m) {
   vec_free(&m->directions);
   vec_free(&m->stages);
   vec_free(&m->roles);
+  vec_free(&m->enums);
   vec_free(&m->users);
   vec_free(&m->calendars);
   vec_free(&m->events);

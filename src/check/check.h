@@ -114,6 +114,7 @@ typedef struct Model {
   VEC(Direction *) directions;
   VEC(Stage *) stages;             /* all stages, by Stage.id */
   VEC(Role *) roles;
+  VEC(EnumDef *) enums;            /* named enums */
   VEC(UserDef *) users;
   VEC(Calendar *) calendars;
   VEC(EventDef *) events;

@@ -109,8 +109,13 @@ Type *sym_resolve_type(Checker *c, Node *t, const char *owner) {
     if (b) return t->type = b;
     Entity *e = model_entity(c->m, t->name);
     if (e) return t->type = &e->type;
-    sym_unknown(c, t->span, D_UNKNOWN_TYPE, "type", t->name, type_names,
-                sizeof type_names / sizeof *type_names);
+    for (size_t i = 0; i < c->m->enums.len; i++)
+      if (!strcmp(c->m->enums.items[i]->owner, t->name)) return t->type = &c->m->enums.items[i]->type;
+    NameVec names = {0};
+    for (size_t i = 0; i < sizeof type_names / sizeof *type_names; i++) vec_push(&names, type_names[i]);
+    for (size_t i = 0; i < c->m->enums.len; i++) vec_push(&names, c->m->enums.items[i]->owner);
+    sym_unknown(c, t->span, D_UNKNOWN_TYPE, "type", t->name, names.items, names.len);
+    vec_free(&names);
     return t->type = type_basic(T_ERROR);
   }
   case N_TYPE_LIST: {
@@ -598,6 +603,27 @@ void sym_collect(Checker *c) {
     if (d->kind == N_IMPORT) check_import_version(c, d, pack_of, nfiles);
   free(pack_of);
   m->pack = c->p->ast.pack;
+  for (Node *d = c->p->ast.decls; d; d = d->next) {
+    if (d->kind != N_ENUM_DECL) continue;
+    EnumDef *old = NULL;
+    for (size_t i = 0; i < m->enums.len; i++)
+      if (!strcmp(m->enums.items[i]->owner, d->name)) old = m->enums.items[i];
+    if (old) {
+      sym_duplicate(c, d, "enum", d->name, old->decl);
+      continue;
+    }
+    if (type_by_name(d->name) || model_entity(m, d->name)) {
+      diag_error(c->d, d->name_span, D_DUPLICATE, "'%s' is a built-in type; name the enum otherwise",
+                 d->name);
+      continue;
+    }
+    Type *t = sym_resolve_type(c, d->a, d->name);
+    EnumDef *en = t->enm;
+    en->title = d->title ? d->title : d->name;
+    en->decl = d;
+    d->sym = en;
+    vec_push(&m->enums, en);
+  }
   for (Node *d = c->p->ast.decls; d; d = d->next) {
     if (d->kind == N_ENTITY) collect_entity_members(c, d);
     else if (d->kind == N_EVENT_DECL) collect_event(c, d);

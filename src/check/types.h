@@ -44,7 +44,9 @@ typedef struct EnumValue {
 } EnumValue;
 
 struct EnumDef {
-  const char *owner;   /* "deal.object_kind", for messages */
+  const char *owner;   /* "deal.object_kind", or the name of a named enum */
+  const char *title;   /* a named enum's title, else NULL */
+  Node *decl;          /* a named enum's declaration, else NULL */
   EnumValue *values;
   size_t nvalues;
   Type type;
