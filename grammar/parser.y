@@ -59,19 +59,33 @@ static Node *named(ParseCtx *ctx, NodeKind k, Span loc, const char *name, Span n
   return n;
 }
 
+/* Gives n the height of its tallest child plus one, and stops the parse
+** (one error) when an expression grows taller than the limit. */
+static Node *deepen(ParseCtx *ctx, Node *n, const Node *x, const Node *y) {
+  int h = x ? x->depth : 0;
+  if (y && y->depth > h) h = y->depth;
+  n->depth = h + 1;
+  if (n->depth > PARSE_MAX_EXPR_DEPTH && !ctx->fatal) {
+    diag_error(ctx->diag, n->span, D_TOO_DEEP, "expression nested more than %d deep; split it",
+               PARSE_MAX_EXPR_DEPTH);
+    ctx->fatal = true;
+  }
+  return n;
+}
+
 static Node *binary(ParseCtx *ctx, Span loc, Op op, Node *l, Node *r) {
   Node *n = ast_new(ctx->arena, N_BINARY, loc);
   n->op = op;
   n->a = l;
   n->b = r;
-  return n;
+  return deepen(ctx, n, l, r);
 }
 
 static Node *unary(ParseCtx *ctx, Span loc, Op op, Node *x) {
   Node *n = ast_new(ctx->arena, N_UNARY, loc);
   n->op = op;
   n->a = x;
-  return n;
+  return deepen(ctx, n, x, NULL);
 }
 
 /* A title must be a plain string: it is shown in menus and diagrams. */
@@ -596,7 +610,7 @@ else_part
 
 lvalue
   : IDENT                       { $$ = named(ctx, N_NAME, @$, $1, @1); }
-  | lvalue '.' member_name      { $$ = named(ctx, N_MEMBER, @$, $3, @3); $$->a = $1; }
+  | lvalue '.' member_name      { $$ = named(ctx, N_MEMBER, @$, $3, @3); $$->a = $1; deepen(ctx, $$, $1, NULL); }
   ;
 
 target
@@ -673,7 +687,7 @@ primary
   | SUPERVISOR                  { $$ = NEW(SUPERVISOR, @$); }
   | EVENT                       { $$ = NEW(EVENT_DATA, @$); }
   | IDENT '(' opt_args ')'      { $$ = named(ctx, N_CALL, @$, $1, @1); $$->list = $3.head; }
-  | primary '.' member_name     { $$ = named(ctx, N_MEMBER, @$, $3, @3); $$->a = $1; }
+  | primary '.' member_name     { $$ = named(ctx, N_MEMBER, @$, $3, @3); $$->a = $1; deepen(ctx, $$, $1, NULL); }
   | '(' expr ')'                { $$ = $2; }
   | '[' opt_args ']'            { $$ = NEW(LIST, @$); $$->list = $2.head; }
   | '[' expr FOR IDENT IN expr ']'

@@ -67,6 +67,7 @@ struct Node {
   const char *title;
   const char *text;
   int64_t ival, ival2;
+  int depth;            /* expressions: the height of the subtree */
   Node *a, *b, *c, *d;
   Node *list;
   /* filled by the checker */

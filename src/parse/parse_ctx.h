@@ -15,6 +15,9 @@
 ** generated or damaged; the limit keeps the parser's stack and the checker's
 ** recursion bounded. */
 #define PARSE_MAX_NESTING 256
+/* The tallest expression tree accepted: `1 + 1 + ... + 1` with no brackets
+** at all still nests, and the checker and compiler recurse over trees. */
+#define PARSE_MAX_EXPR_DEPTH 500
 /* Deepest nesting of ${...} inside strings. */
 #define PARSE_MAX_INTERP 16
 
