@@ -110,7 +110,7 @@ START_TEST(diag_1_5_warning_and_summary) {
   TU_TEXT_EQ(tu_keep(s), "funnel: 1 warning\n");
   diag_error(&D, at(f, "auto"), D_SYNTAX, "x");
   diag_error(&D, at(f, "auto"), D_SYNTAX, "y");
-  diag_warning(&D, at(f, "stage"), D_UNUSED, "z");
+  diag_warning(&D, at(f, "stage"), D_MOVE_CYCLE, "z");
   TU_CAPTURE(s, diag_print_summary(&D, out));
   TU_TEXT_EQ(tu_keep(s), "funnel: 2 errors, 2 warnings\n");
   /* nothing to count, nothing printed */
@@ -166,7 +166,7 @@ START_TEST(diag_1_9_sort) {
   diag_error(&D, at(a, "three"), D_SYNTAX, "a3");
   diag_note(&D, at(a, "one"), "note of a3");
   diag_note(&D, at(b, "four"), "second note of a3");
-  diag_warning(&D, at(a, "two"), D_UNUSED, "a2");
+  diag_warning(&D, at(a, "two"), D_MOVE_CYCLE, "a2");
   diag_error_nospan(&D, D_IO, "nospan");
   diag_error(&D, at(a, "three"), D_TYPE, "a3 again");
   diag_error(&D, at(a, "one"), D_SYNTAX, "a1");
@@ -203,7 +203,7 @@ START_TEST(diag_1_10_json) {
   uint32_t f = add("deals.pipe", "stage qualified\n  move to qualifed\n");
   diag_error(&D, at(f, "qualifed"), D_UNKNOWN_STAGE, "unknown stage 'qualifed'");
   diag_note(&D, at(f, "qualified"), "did you mean 'qualified'?");
-  diag_warning(&D, at(f, "stage"), D_UNUSED, "unused");
+  diag_warning(&D, at(f, "stage"), D_MOVE_CYCLE, "cycle");
   json_t *root = json_of();
   ck_assert_int_eq(json_integer_value(json_object_get(root, "errors")), 1);
   ck_assert_int_eq(json_integer_value(json_object_get(root, "warnings")), 1);
@@ -229,7 +229,7 @@ START_TEST(diag_1_10_json) {
   ck_assert_int_eq(json_integer_value(json_object_get(n, "end_column")), 16);
   json_t *w = json_array_get(arr, 1);
   ck_assert_str_eq(json_string_value(json_object_get(w, "severity")), "warning");
-  ck_assert_str_eq(json_string_value(json_object_get(w, "code")), "W0504");
+  ck_assert_str_eq(json_string_value(json_object_get(w, "code")), "W0501");
   ck_assert_uint_eq(json_array_size(json_object_get(w, "notes")), 0);
   json_decref(root);
 }
@@ -285,7 +285,7 @@ END_TEST
 START_TEST(diag_1_13_codes) {
   ck_assert_str_eq(diag_code_str(D_SYNTAX), "E0101");
   ck_assert_str_eq(diag_code_str(D_TOO_MANY), "E0112");
-  ck_assert_str_eq(diag_code_str(D_UNUSED), "W0504");
+  ck_assert_str_eq(diag_code_str(D_MOVE_CYCLE), "W0501");
   ck_assert_str_eq(diag_code_desc(D_UNTERM_STRING), "unterminated string");
   /* every code is distinct and well formed */
   for (int i = 0; i < D__COUNT; i++) {
@@ -382,7 +382,7 @@ START_TEST(diag_2_3_error_cap) {
   /* warnings count towards the cap too */
   Diag w;
   diag_init(&w, &S);
-  for (int i = 0; i < DIAG_MAX_ERRORS; i++) diag_warning(&w, (Span){f, 0, 1}, D_UNUSED, "w");
+  for (int i = 0; i < DIAG_MAX_ERRORS; i++) diag_warning(&w, (Span){f, 0, 1}, D_MOVE_CYCLE, "w");
   ck_assert(!w.capped);
   diag_error(&w, (Span){f, 0, 1}, D_SYNTAX, "one too many");
   ck_assert(w.capped);

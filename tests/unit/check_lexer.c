@@ -264,6 +264,10 @@ START_TEST(lex_1_14_keywords_and_names) {
   TU_NO_ERRORS(&tu_p);
   ck_assert_int_eq(n->kind, N_MEMBER);
   ck_assert_str_eq(n->name, "user");
+  n = expr_of("t.due.at.from.to.default.role.version.enter.leave.view.supervisor.roles");
+  TU_NO_ERRORS(&tu_p);
+  ck_assert_str_eq(n->name, "roles");
+  ck_assert_str_eq(n->a->a->a->a->a->a->a->a->a->a->a->name, "due");
   /* true, false, null */
   n = expr_of("true");
   ck_assert_int_eq(n->kind, N_BOOL);

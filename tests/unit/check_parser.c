@@ -7,6 +7,7 @@
 ** for "core", 2 for "limits", 3 for "errors".
 */
 #include "test_util.h"
+#include "parse/parse_ctx.h"
 #include "util/strbuf.h"
 
 /* ---- core ------------------------------------------------------------- */
@@ -19,13 +20,13 @@ static const struct {
   const char *want;
   const char *allow;
 } trees[] = {
-    {"par_1_1_pack",
+    {"par_1_1.1 pack",
      "pack water_delivery \"Доставка воды\" version \"1.0.0\"\n"
      ,
      "(pack water_delivery \"Доставка воды\" '1.0.0' (string '1.0.0'))",
      NULL
     },
-    {"par_1_2_import",
+    {"par_1_1.2 import",
      "import std.escalation\n"
      "import \"water-common.pipe\"\n"
      "import shared.calendars version \"1.2\"\n"
@@ -34,7 +35,7 @@ static const struct {
      "(string '1.2'))",
      "E0213"
     },
-    {"par_1_3_calendar",
+    {"par_1_1.3 calendar",
      "calendar office \"Офис\" default {\n"
      "  timezone \"Europe/Moscow\"\n"
      "  hours mon..fri 09:00..18:00\n"
@@ -51,7 +52,7 @@ static const struct {
      "(date '2026-11-01'))) (calendar night)",
      NULL
     },
-    {"par_1_4_people",
+    {"par_1_1.4 people",
      "role manager \"Менеджер\"\n"
      "role head\n"
      "user petrov \"Пётр Петров\" { roles head }\n"
@@ -62,7 +63,7 @@ static const struct {
      "(user ivanov \"Иван Иванов\" (name petrov) (name manager) (name appraiser)) (user bot)",
      NULL
     },
-    {"par_1_5_entity",
+    {"par_1_1.5 entity",
      "entity deal {\n"
      "  tare: enum { own \"Собственная\", rented \"Арендованная\", } \"Тара\"\n"
      "  payments: list<money> \"Платежи\"\n"
@@ -81,7 +82,16 @@ static const struct {
      "(name owner) (string 'Связаться') (duration '1 hour' 1 hour)))))",
      NULL
     },
-    {"par_1_6_event",
+    {"par_1_1.6 enum",
+     "enum tare \"Тара\" { own \"Собственная\", rented, }\n"
+     "enum kind { a }\n"
+     "entity deal { t: tare }\n"
+     ,
+     "(enum decl tare \"Тара\" (enum (enum value own \"Собственная\") (enum value rented))) "
+     "(enum decl kind (enum (enum value a))) (entity deal (field t (type tare)))",
+     NULL
+    },
+    {"par_1_1.7 event",
      "event accounting.payment \"Статус оплаты\" { status: enum { paid \"Оплачен\", unpaid } amount: money }\n"
      "event ping\n"
      ,
@@ -90,7 +100,7 @@ static const struct {
      "(event ping)",
      NULL
     },
-    {"par_1_7_fn",
+    {"par_1_1.8 fn",
      "fn half(x: money): money = x / 2\n"
      "fn next_call(d: date, n: int): date {\n"
      "  if day(d) <= 15 { return start_of_month(d) + 1 month }\n"
@@ -108,7 +118,7 @@ static const struct {
      "(extern inn_valid 'libfunnel_ru' flags=8 (type bool) (param inn (type text)))",
      NULL
     },
-    {"par_1_8_direction",
+    {"par_1_1.9 direction",
      "direction new_clients \"Новые клиенты\" {\n"
      "  after 1 day { notify owner \"Нет движения\" }\n"
      "  stage fresh \"Новая\"\n"
@@ -146,7 +156,7 @@ static const struct {
      "(stage a \"A\" success))",
      NULL
     },
-    {"par_1_9_handlers",
+    {"par_1_1.10 handlers",
      "direction d {\n"
      "  stage s {\n"
      "    on enter {}\n"
@@ -171,7 +181,7 @@ static const struct {
      "(init title (member name (event))) (init photos (member photos (event)))))))",
      NULL
     },
-    {"par_1_10_stmts",
+    {"par_1_1.11 stmts",
      "fn f() {\n"
      "  let a = 1\n"
      "  let b: int = 2\n"
@@ -228,7 +238,7 @@ static const struct {
      "(member fresh (name deals)))))",
      NULL
     },
-    {"par_1_11_test",
+    {"par_1_1.12 test",
      "test \"повторный клиент\" {\n"
      "  user boss \"Босс\" { roles head }\n"
      "  at 2026-01-12 10:00\n"
@@ -254,7 +264,7 @@ static const struct {
      "(string 'фото')) (expect refused (block (delete)))))",
      NULL
     },
-    {"par_1_12_exprs",
+    {"par_1_1.13 exprs",
      "fn f() = [d.sum for d in contact.deals where d.won]\n"
      "fn g() = [x for x in xs]\n"
      "fn h() = [] ?? [1, 2]\n"
@@ -498,16 +508,34 @@ START_TEST(par_2_4_deep_without_brackets) {
 END_TEST
 
 START_TEST(par_2_5_long_but_shallow) {
-  /* a 100,000-term sum is left-recursive: no depth problem in the parser */
-  size_t n = 100000;
-  char *s = malloc(n * 2 + 64);
+  /* a sum of PARSE_MAX_EXPR_DEPTH + 1 terms is as tall as a tree may be */
+  size_t n = PARSE_MAX_EXPR_DEPTH;
+  char *s = malloc(100000 * 2 + 64);
   int k = sprintf(s, "fn f() = 1");
   for (size_t i = 0; i < n; i++) k += sprintf(s + k, "+1");
   strcpy(s + k, "\n");
   Program *p = tu_load(s);
-  free(s);
   TU_NO_ERRORS(p);
   ck_assert_int_eq(tu_fn_expr(p)->kind, N_BINARY);
+  /* one more term, or 100,000 (no brackets: the lexer's limit does not
+  ** apply), is one E0108 at the expression, not a crash later */
+  static const size_t longer[] = {PARSE_MAX_EXPR_DEPTH + 1, 100000};
+  for (int j = 0; j < 2; j++) {
+    k = sprintf(s, "fn f() = 1");
+    for (size_t i = 0; i < longer[j]; i++) k += sprintf(s + k, "+1");
+    strcpy(s + k, "\nfn g() = 2\n");
+    p = tu_load(s);
+    ck_assert_int_eq(p->diag.nerrors, 1);
+    TU_EXPECT_AT(p, "E0108", 1, 10);
+  }
+  free(s);
+  /* member chains count too */
+  StrBuf m = {0};
+  sb_puts(&m, "fn f() = x");
+  for (int i = 0; i < 1000; i++) sb_puts(&m, ".y");
+  p = tu_load(sb_str(&m));
+  sb_free(&m);
+  ck_assert_int_eq(tu_count(p, "E0108"), 1);
   /* 500 `else if` arms */
   StrBuf b = {0};
   sb_puts(&b, "fn f() { if a { x = 0 }");
