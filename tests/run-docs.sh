@@ -14,7 +14,8 @@
 # checked, then each is checked on its own.
 #
 # Environment: FUNNEL (default ./funnel), srcdir (default: the directory
-# above this script's). Prints one line per failing block, with the line of
+# above this script's), VERBOSE (non-empty: also show the checker's whole
+# output for each failing block). Prints one line per failing block, with the line of
 # its fence in the document, then "N passed, N failed". Exit status: 0 if
 # all passed, 1 if any failed, 2 if it could not run.
 
@@ -76,17 +77,23 @@ pass=0
 fail=0
 out="$tmp/out.txt"
 
-# The first diagnostic line of a check, for the one-line report.
+# The first diagnostic line of a check, for the one-line report, with the
+# temporary directory taken out of file names.
 first_line() {
-  sed -n "1{s/^[[:blank:]]*//;p;}" "$out" | cut -c1-160
+  awk -v p="$tmp/" 'NR == 1 {
+    while ((i = index($0, p)) > 0) $0 = substr($0, 1, i - 1) substr($0, i + length(p))
+    sub(/^[ \t]+/, "")
+    print substr($0, 1, 160)
+    exit
+  }' "$out"
 }
 
 while read -r line kind name; do
   file="$tmp/$name"
   if [ "$kind" = pipe ]; then
-    "$FUNNEL" check "$file" >"$out" 2>&1
+    "$FUNNEL" check "$file" >"$out" 2>&1 </dev/null
   else
-    "$FUNNEL" check -W error "$file" >"$out" 2>&1
+    "$FUNNEL" check -W error "$file" >"$out" 2>&1 </dev/null
   fi
   rc=$?
   why=""
@@ -114,6 +121,9 @@ while read -r line kind name; do
   if [ -n "$why" ]; then
     fail=$((fail + 1))
     echo "docs/language.md:$line: $kind block: $why"
+    if [ -n "${VERBOSE:-}" ]; then
+      sed "s|$tmp/||g; s/^/    /" "$out"
+    fi
   else
     pass=$((pass + 1))
   fi
