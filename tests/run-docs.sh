@@ -15,9 +15,9 @@
 #
 # Environment: FUNNEL (default ./funnel), srcdir (default: the directory
 # above this script's), VERBOSE (non-empty: also show the checker's whole
-# output for each failing block). Prints one line per failing block, with the line of
-# its fence in the document, then "N passed, N failed". Exit status: 0 if
-# all passed, 1 if any failed, 2 if it could not run.
+# output for each failing block). Prints one line per failing block, with
+# the line of its fence in the document, then "N passed, N failed". Exit
+# status: 0 if all passed, 1 if any failed, 2 if it could not run.
 
 FUNNEL=${FUNNEL:-./funnel}
 if [ -z "${srcdir:-}" ]; then
