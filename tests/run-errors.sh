@@ -99,8 +99,10 @@ run_funnel() {
   status=$?
   if [ "$status" -ge 128 ]; then
     crash="crashed (exit status $status)"
-  elif grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error:' "$tmp/out" "$tmp/stdout"; then
-    crash="sanitizer report: $(grep -m1 'AddressSanitizer\|LeakSanitizer\|runtime error:' "$tmp/out" "$tmp/stdout")"
+  else
+    sanitizer=$(cat "$tmp/out" "$tmp/stdout" |
+      grep -e AddressSanitizer -e LeakSanitizer -e 'runtime error:' | sed -n 1p)
+    [ -n "$sanitizer" ] && crash="sanitizer report: $sanitizer"
   fi
   [ -z "$crash" ]
 }
