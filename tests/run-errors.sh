@@ -12,7 +12,7 @@
 # nothing else is reported (notes do not count), and the exit status is 1
 # when errors are expected, 0 otherwise. A case without expect lines must
 # check clean. A diagnostic in another file (an import) is written with its
-# path: `# expect: error E0101 at tests/errors/lib/x.pipe:3:5`.
+# path as funnel prints it: `# expect: error E0101 at PATH:3:5`.
 #
 # Cases: tests/errors/*.pipe (tests/errors/lib/ holds files they import).
 # Exact-output cases: tests/errors/caret/NAME.pipe, whose stderr must be
