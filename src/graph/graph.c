@@ -4,9 +4,12 @@
 ** Design. Drawing happens in two steps. First collect() walks the model in
 ** declaration order and turns every trigger and every move, create and
 ** convert found in a handler into an Arrow: a source, a target stage, a
-** kind and a label in two parts (the cause, "email.read" or "after 3 days",
-** and the condition, "when sum > 0" or "if ..."). Then one writer per format
-** renders the same arrow list, so the three formats always agree.
+** kind and a label in three parts: the cause ("email.read", "after 3 days"),
+** the action when it is not plain ("create deal", "convert with contact",
+** "move d") and the condition ("when sum > 0", "if not closed"). Then one
+** writer per format renders the same arrow list, so the three formats always
+** agree. A diagram leaves the cause out when the arrow starts at the node of
+** its own event; JSON always gives the whole label.
 **
 ** Sources. An arrow starts at a stage (a trigger's from-stage, or the stage
 ** owning the handler), at a direction as a whole (a direction-level handler,
@@ -21,7 +24,8 @@
 **
 ** Node ids are ASCII: a stage is `dir__stage`, a direction box
 ** `cluster_dir`, and the extra nodes start with a keyword no direction can be
-** named after: `from__dir`, `event__email__read`, `entity__deal`.
+** named after: `from__dir`, `event__email__read`, `entity__deal`, and in dot
+** `direction__order`, an invisible node that stacks the boxes in order.
 */
 #include "graph/graph.h"
 
@@ -72,6 +76,7 @@ typedef struct Arrow {
   Source from;
   const Stage *to;
   const char *cause;       /* "email.read", "on enter", "after 3 days"; may be NULL */
+  const char *action;      /* "create deal", "convert", "move d"; NULL for a plain move */
   const char *cond;        /* "when sum > 0", "if x > 1"; may be NULL */
   const char *event;       /* the event that causes it, or NULL */
   bool back;               /* a trigger that may move back */
@@ -156,8 +161,10 @@ static void unparse(StrBuf *b, const Node *n, int min_prec) {
     break;
   }
   case N_UNARY:
+    /* `not` parenthesizes any operator: "not (sum > 0)" reads better than
+    ** the equivalent "not sum > 0" */
     sb_puts(b, n->op == OP_NOT ? "not " : "-");
-    unparse(b, n->a, prec);
+    unparse(b, n->a, n->op == OP_NOT ? P_PRIMARY : prec);
     break;
   case N_INT:
     if (n->text) sb_puts(b, n->text);
@@ -258,7 +265,8 @@ static void add_arrow(Graph *g, Arrow a) {
   for (size_t i = 0; i < g->arrows.len; i++) {
     const Arrow *o = &g->arrows.items[i];
     if (o->kind == a.kind && o->to == a.to && same_source(&o->from, &a.from) &&
-        same_str(o->cause, a.cause) && same_str(o->cond, a.cond) && o->back == a.back)
+        same_str(o->cause, a.cause) && same_str(o->action, a.action) &&
+        same_str(o->cond, a.cond) && o->back == a.back)
       return;
   }
   switch (a.from.kind) {
@@ -317,9 +325,20 @@ static void walk_if(Graph *g, const Walk *w, const char *cond, const Node *n) {
   unparse(&b, n->a, 0);
   walk(g, w, join_cond(g, cond, sb_str(&b)), n->b);
   if (n->c) {
+    /* else: "not (c)"; but "not not c" is "c", and "not (a == b)" is
+    ** "a != b" (both compare emptiness the same way) */
     sb_clear(&b);
-    sb_puts(&b, "not ");
-    unparse(&b, n->a, P_NOT);
+    const Node *c = n->a;
+    if (c && c->kind == N_UNARY && c->op == OP_NOT) {
+      unparse(&b, c->a, 0);
+    } else if (c && c->kind == N_BINARY && (c->op == OP_EQ || c->op == OP_NE)) {
+      Node neg = *c;
+      neg.op = c->op == OP_EQ ? OP_NE : OP_EQ;
+      unparse(&b, &neg, 0);
+    } else {
+      sb_puts(&b, "not ");
+      unparse(&b, n->a, P_PRIMARY);
+    }
     walk(g, w, join_cond(g, cond, sb_str(&b)), n->c);
   }
   sb_free(&b);
@@ -327,7 +346,8 @@ static void walk_if(Graph *g, const Walk *w, const char *cond, const Node *n) {
 
 static void walk_expr(Graph *g, const Walk *w, const char *cond, const Node *n) {
   if (!n || n->kind != N_CREATE || !n->sym) return;
-  Arrow a = {AK_CREATE, w->from, n->sym, w->cause, cond, w->event, false};
+  Arrow a = {AK_CREATE, w->from, n->sym, w->cause, NULL, cond, w->event, false};
+  a.action = arena_printf(&g->arena, "create %s", n->name);
   add_arrow(g, a);
 }
 
@@ -340,15 +360,15 @@ static void walk(Graph *g, const Walk *w, const char *cond, const Node *n) {
     case N_FOR: walk(g, w, cond, n->b); break;
     case N_LET: case N_EXPR_STMT: walk_expr(g, w, cond, n->a); break;
     case N_MOVE: {
-      Arrow a = {AK_ROBOT, w->from, n->sym, w->cause, cond, w->event, false};
-      if (n->a) a.cause = expr_text(g, arena_printf(&g->arena, "%s: move ", w->cause), n->a);
+      Arrow a = {AK_ROBOT, w->from, n->sym, w->cause, NULL, cond, w->event, false};
+      if (n->a) a.action = expr_text(g, "move ", n->a);
       add_arrow(g, a);
       break;
     }
     case N_CONVERT: {
-      Arrow a = {AK_CONVERT, w->from, n->sym, w->cause, cond, w->event, false};
+      Arrow a = {AK_CONVERT, w->from, n->sym, w->cause, "convert", cond, w->event, false};
       if (n->flags & (F_WITH_CONTACT | F_WITH_COMPANY))
-        a.cause = arena_printf(&g->arena, "%s, with %s%s%s", w->cause,
+        a.action = arena_printf(&g->arena, "convert with %s%s%s",
                                n->flags & F_WITH_CONTACT ? "contact" : "",
                                (n->flags & F_WITH_CONTACT) && (n->flags & F_WITH_COMPANY) ? ", " : "",
                                n->flags & F_WITH_COMPANY ? "company" : "");
@@ -376,7 +396,7 @@ static void walk_handler(Graph *g, Source from, const Node *h) {
 
 static void collect_trigger(Graph *g, const Stage *st, const Node *t) {
   const Node *ev = t->a;
-  Arrow a = {AK_TRIGGER, {0}, st, ev ? ev->name : NULL, NULL, ev ? ev->name : NULL,
+  Arrow a = {AK_TRIGGER, {0}, st, ev ? ev->name : NULL, NULL, NULL, ev ? ev->name : NULL,
              (t->flags & F_BACK) != 0};
   if (t->b) a.cond = expr_text(g, "when ", t->b);
   if (t->list) {
@@ -458,46 +478,40 @@ static const char *clip(Graph *g, const char *s, size_t max) {
   return s;
 }
 
-/* The label lines of an arrow in a diagram; sep goes between lines. When
-** the arrow starts at its own event's node, the event is not repeated. */
-static void diagram_label(Graph *g, StrBuf *b, const Arrow *a, const char *sep) {
-  bool has = false;
-  bool skip_cause = a->kind == AK_TRIGGER && a->from.kind == SRC_EVENT;
-  if (a->cause && !skip_cause) {
-    sb_puts(b, a->cause);
-    has = true;
-  }
-  if (a->cond) {
-    if (has) sb_puts(b, sep);
-    sb_puts(b, clip(g, a->cond, LABEL_MAX_COND));
-    has = true;
-  }
-  if (a->back) {
-    if (has) sb_puts(b, sep);
-    sb_puts(b, "may move back");
-  }
+/* Appends part to b, after sep if b has text already. */
+static void add_part(StrBuf *b, const char *sep, const char *part) {
+  if (!part) return;
+  if (b->len) sb_puts(b, sep);
+  sb_puts(b, part);
 }
 
-/* The whole label on one line, for JSON. */
-static const char *json_label(Graph *g, const Arrow *a) {
+/* The label of an arrow. A diagram (cond_max > 0) puts the condition on a
+** line of its own (after nl), clips it, and leaves the cause out when the
+** arrow starts at its own event's node; JSON (cond_max 0) gets it all on one
+** line. */
+static const char *arrow_label(Graph *g, const Arrow *a, const char *nl, size_t cond_max) {
   StrBuf b = {0};
-  if (a->cause) sb_puts(&b, a->cause);
-  if (a->cond) sb_printf(&b, "%s%s", b.len ? " " : "", a->cond);
-  if (a->back) sb_printf(&b, "%s%s", b.len ? ", " : "", "may move back");
+  bool at_event = a->from.kind == SRC_EVENT && cond_max;
+  if (!at_event) add_part(&b, "", a->cause);
+  add_part(&b, ": ", a->action);
+  if (a->cond) add_part(&b, nl, cond_max ? clip(g, a->cond, cond_max) : a->cond);
+  if (a->back) add_part(&b, nl, "may move back");
   const char *s = arena_strdup(&g->arena, sb_str(&b));
   sb_free(&b);
   return s;
 }
 
-/* Does the arrow go backwards (or sideways) inside one direction? Such
-** arrows must not pull the layout: the stages stay in their order. */
+/* Does the arrow go against the layout: backwards (or sideways) inside a
+** direction, or to a direction declared earlier? Such arrows must not pull
+** the layout, so stages stay in their order and directions flow from the
+** first declared to the last. */
 static bool against_order(const Arrow *a) {
-  if (a->from.kind == SRC_STAGE) {
-    const Stage *f = a->from.stage;
-    return f->dir != a->to->dir || f->index >= a->to->index;
-  }
-  if (a->from.kind == SRC_DIRECTION) return true;
-  return false;
+  const Direction *from = a->from.kind == SRC_STAGE ? a->from.stage->dir
+                        : a->from.kind == SRC_DIRECTION ? a->from.dir : NULL;
+  const Direction *to = a->to->dir;
+  if (!from || !to) return false;
+  if (from != to) return from->index >= to->index;   /* directions flow in their order */
+  return a->from.kind == SRC_DIRECTION || a->from.stage->index >= a->to->index;
 }
 
 /* The last in-progress stage, which success and failure stages follow. */
@@ -527,7 +541,7 @@ static void write_dot(Graph *g, FILE *out) {
   fputs("digraph ", out);
   dot_str(out, pk && pk->name ? pk->name : "funnel");
   fputs(" {\n", out);
-  fputs("  graph [rankdir=LR, compound=true, nodesep=0.3, ranksep=0.6, fontname=\"Helvetica\"", out);
+  fputs("  graph [rankdir=LR, nodesep=0.3, ranksep=0.6, fontname=\"Helvetica\"", out);
   if (pk) {
     const char *t = title_of(pk->title, pk->name);
     fputs(", labelloc=t, fontsize=18, label=", out);
@@ -618,6 +632,20 @@ static void write_dot(Graph *g, FILE *out) {
             C_ENTITY_FILL, C_CREATE);
   }
 
+  /* Directions stack in declaration order: an invisible node whose edges
+  ** keep their order (ordering=out) leads to each direction's first stage. */
+  if (m->directions.len > 1) {
+    fputs("\n  \"direction__order\" [style=invis, label=\"\", width=0, height=0, fixedsize=true, "
+          "ordering=out];\n", out);
+    for (size_t i = 0; i < m->directions.len; i++) {
+      const Direction *d = m->directions.items[i];
+      if (!d->stages.len) continue;
+      fputs("  \"direction__order\" -> ", out);
+      dot_str(out, stage_id(g, d->stages.items[0]));
+      fputs(" [style=invis];\n", out);
+    }
+  }
+
   if (g->arrows.len) fputc('\n', out);
   for (size_t i = 0; i < g->arrows.len; i++) {
     const Arrow *a = &g->arrows.items[i];
@@ -627,14 +655,12 @@ static void write_dot(Graph *g, FILE *out) {
     fputs(" -> ", out);
     dot_str(out, stage_id(g, a->to));
     fputs(" [", out);
-    StrBuf lb = {0};
-    diagram_label(g, &lb, a, "\n");
-    if (lb.len) {
+    const char *label = arrow_label(g, a, "\n", LABEL_MAX_COND);
+    if (*label) {
       fputs("label=", out);
-      dot_str(out, sb_str(&lb));
+      dot_str(out, label);
       fputs(", ", out);
     }
-    sb_free(&lb);
     fprintf(out, "color=\"%s\", fontcolor=\"%s\"", color, color);
     if (a->kind == AK_CREATE) fputs(", style=dashed", out);
     if (a->kind == AK_CONVERT) fputs(", penwidth=2", out);
@@ -647,7 +673,7 @@ static void write_dot(Graph *g, FILE *out) {
 /* ---- mermaid ---------------------------------------------------------------- */
 
 /* A mermaid label, quoted: entity codes for the characters mermaid reads
-** itself (quotes, #, <, >, &); nl (may be NULL) replaces each newline. */
+** itself (quotes, #, <, >, &, backquote, backslash); nl (may be NULL) replaces each newline. */
 static void mmd_str(FILE *out, const char *s, const char *nl) {
   fputc('"', out);
   for (; s && *s; s++) {
@@ -658,6 +684,7 @@ static void mmd_str(FILE *out, const char *s, const char *nl) {
     case '>': fputs("#gt;", out); break;
     case '&': fputs("#amp;", out); break;
     case '`': fputs("#96;", out); break;
+    case '\\': fputs("#92;", out); break;
     case '\r': break;
     case '\n': fputs(nl ? nl : " ", out); break;
     default: fputc(*s, out);
@@ -693,8 +720,8 @@ static void write_mermaid(Graph *g, FILE *out) {
 
   if (pk) {
     const char *t = title_of(pk->title, pk->name);
-    fputs("---\ntitle: ", out);
-    mmd_str(out, pk->text ? arena_printf(&g->arena, "%s %s", t, pk->text) : t, NULL);
+    fputs("---\ntitle: ", out);   /* YAML quotes escape as dot's do */
+    dot_str(out, pk->text ? arena_printf(&g->arena, "%s %s", t, pk->text) : t);
     fputs("\n---\n", out);
   }
   fputs("flowchart LR\n", out);
@@ -757,14 +784,12 @@ static void write_mermaid(Graph *g, FILE *out) {
     const Arrow *a = &g->arrows.items[i];
     static const char *const links[] = {"-->", "-->", "-.->", "==>"};
     fprintf(out, "  %s %s", source_id(g, &a->from), links[a->kind]);
-    StrBuf lb = {0};
-    diagram_label(g, &lb, a, "\n");
-    if (lb.len) {
+    const char *label = arrow_label(g, a, "\n", LABEL_MAX_COND);
+    if (*label) {
       fputc('|', out);
-      mmd_str(out, sb_str(&lb), "<br/>");
+      mmd_str(out, label, "<br/>");
       fputc('|', out);
     }
-    sb_free(&lb);
     fprintf(out, " %s\n", stage_id(g, a->to));
     vec_push(&by_arrow[a->kind], nlinks);
     nlinks++;
@@ -817,26 +842,29 @@ static json_t *json_stage_ref(const Stage *s) {
   return o;
 }
 
+static json_t *json_enum_values(const EnumDef *en) {
+  json_t *vals = json_array();
+  for (size_t i = 0; i < en->nvalues; i++) {
+    json_t *v = json_object();
+    json_object_set_new(v, "id", jstr(en->values[i].name));
+    json_object_set_new(v, "title", jstr(en->values[i].title));
+    json_array_append_new(vals, v);
+  }
+  return vals;
+}
+
 static json_t *json_field(Arena *ta, const Field *f, bool full) {
   json_t *o = json_object();
   json_object_set_new(o, "id", jstr(f->name));
   if (full) json_object_set_new(o, "title", jstr(f->title));
   json_object_set_new(o, "type", jstr(f->type ? type_str(ta, f->type) : NULL));
-  if (f->type && f->type->kind == T_ENUM && f->type->enm) {
-    json_t *vals = json_array();
-    const EnumDef *en = f->type->enm;
-    for (size_t i = 0; i < en->nvalues; i++) {
-      json_t *v = json_object();
-      json_object_set_new(v, "id", jstr(en->values[i].name));
-      json_object_set_new(v, "title", jstr(en->values[i].title));
-      json_array_append_new(vals, v);
-    }
-    json_object_set_new(o, "values", vals);
-  }
+  if (f->type && f->type->kind == T_ENUM && f->type->enm)
+    json_object_set_new(o, "values", json_enum_values(f->type->enm));
   if (full) {
     json_object_set_new(o, "required", json_boolean(f->required));
     json_object_set_new(o, "computed", json_boolean(f->computed != NULL));
     json_object_set_new(o, "builtin", json_boolean(f->builtin));
+    json_object_set_new(o, "readonly", json_boolean(f->readonly));
   }
   return o;
 }
@@ -898,7 +926,7 @@ static void write_json(Graph *g, FILE *out) {
     json_object_set_new(o, "from", from);
     json_object_set_new(o, "to", json_stage_ref(a->to));
     json_object_set_new(o, "kind", jstr(kind_names[a->kind]));
-    json_object_set_new(o, "label", jstr(json_label(g, a)));
+    json_object_set_new(o, "label", jstr(arrow_label(g, a, " ", 0)));
     if (a->event) json_object_set_new(o, "event", jstr(a->event));
     if (a->from.kind == SRC_ENTITY) json_object_set_new(o, "entity", jstr(a->from.entity->name));
     json_array_append_new(arrows, o);
@@ -918,6 +946,17 @@ static void write_json(Graph *g, FILE *out) {
     json_array_append_new(ents, o);
   }
   json_object_set_new(root, "entities", ents);
+
+  json_t *enums = json_array();
+  for (size_t i = 0; i < m->enums.len; i++) {
+    const EnumDef *en = m->enums.items[i];
+    json_t *o = json_object();
+    json_object_set_new(o, "id", jstr(en->owner));
+    json_object_set_new(o, "title", jstr(en->title));
+    json_object_set_new(o, "values", json_enum_values(en));
+    json_array_append_new(enums, o);
+  }
+  json_object_set_new(root, "enums", enums);
 
   json_t *roles = json_array();
   for (size_t i = 0; i < m->roles.len; i++) {
