@@ -351,7 +351,8 @@ static void walk_expr(Graph *g, const Walk *w, const char *cond, const Node *n) 
   add_arrow(g, a);
 }
 
-/* Finds moves, creates and converts in a statement list, recursively. */
+/* Finds moves, creates and converts in a statement list (or in one block,
+** whose `next` is NULL), recursively. */
 static void walk(Graph *g, const Walk *w, const char *cond, const Node *n) {
   for (; n; n = n->next) {
     switch (n->kind) {
@@ -377,7 +378,6 @@ static void walk(Graph *g, const Walk *w, const char *cond, const Node *n) {
     }
     default: break;
     }
-    if (n->kind == N_BLOCK) break;  /* a block is never in a list of its own */
   }
 }
 
@@ -391,6 +391,7 @@ static void walk_handler(Graph *g, Source from, const Node *h) {
       w.from.evdef = h->a->sym;
     }
   }
+  if (w.from.kind == SRC_EVENT && !w.from.event) return;  /* only `on event` is top level */
   walk(g, &w, NULL, h->b);
 }
 
