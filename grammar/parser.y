@@ -555,7 +555,12 @@ stmt
       { $$ = named(ctx, N_LET, @$, $2, @2); $$->b = $3; $$->a = $5; }
   | LET IDENT opt_type '=' ask_expr
       { $$ = named(ctx, N_LET, @$, $2, @2); $$->b = $3; $$->a = $5; }
+  | LET error '=' expr          { $$ = NULL; }
   | SET lvalue '=' expr         { $$ = NEW(SET, @$); $$->a = $2; $$->b = $4; }
+  | SET STAGE '=' expr          /* read-only, but let the checker say so */
+      { $$ = NEW(SET, @$); $$->a = named(ctx, N_NAME, @2, "stage", @2); $$->b = $4; }
+  | SET DIRECTION '=' expr
+      { $$ = NEW(SET, @$); $$->a = named(ctx, N_NAME, @2, "direction", @2); $$->b = $4; }
   | lvalue '=' expr             { $$ = NEW(SET, @$); $$->a = $1; $$->b = $3; }
   | IDENT '(' opt_args ')'
       { Node *c = named(ctx, N_CALL, @$, $1, @1); c->list = $3.head;
@@ -587,6 +592,7 @@ stmt
           else $$->list = ast_append((NodeList){$$->list, lex_last($$->list)}, it).head;
           it = nx;
         } }
+  | USER IDENT opt_title        { $$ = named(ctx, N_USER, @$, $2, @2); $$->title = title_of(ctx, $3); }
   | AT DATETIME                 { $$ = NEW(CLOCK, @$); $$->a = $2; }
   | AT DATE                     { $$ = NEW(CLOCK, @$); $$->a = $2; }
   | ADVANCE expr                { $$ = NEW(ADVANCE, @$); $$->a = $2; }
@@ -772,6 +778,15 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
   int n = yypcontext_expected_tokens(yyctx, exp, NEXP);
   yysymbol_kind_t got = yypcontext_token(yyctx);
   Span loc = *yypcontext_location(yyctx);
+  if (got == YYSYMBOL_YYEOF && ctx->nesting > 0) {
+    /* the file ended inside brackets: point at the one never closed */
+    int k = ctx->nesting > PARSE_MAX_NESTING ? PARSE_MAX_NESTING - 1 : ctx->nesting - 1;
+    const SrcFile *f = srcset_get(ctx->diag->srcs, loc.file);
+    const char *open = f ? f->text + ctx->open[k].start : "{";
+    diag_error(ctx->diag, ctx->open[k], D_UNTERM_BLOCK, "this '%c' is never closed", *open);
+    diag_note(ctx->diag, loc, "the file ends here");
+    return 0;
+  }
   StrBuf b = {0};
   if (got == YYSYMBOL_YYEOF) {
     sb_puts(&b, "unexpected end of file");
@@ -788,8 +803,5 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
   }
   diag_error(ctx->diag, loc, D_SYNTAX, "%s", sb_str(&b));
   sb_free(&b);
-  if (got == YYSYMBOL_YYEOF && ctx->nesting > 0)
-    diag_note(ctx->diag, ctx->open[ctx->nesting > PARSE_MAX_NESTING ? PARSE_MAX_NESTING - 1 : ctx->nesting - 1],
-              "this bracket is not closed");
   return 0;
 }

@@ -51,6 +51,7 @@ enum NodeFlags {
   F_WITH_CONTACT = 1 << 8,  /* convert: also create a contact */
   F_WITH_COMPANY = 1 << 9,  /* convert: also create a company */
   F_IMPORT_FILE = 1 << 10,  /* import by file path */
+  F_INVALID = 1 << 11,      /* calendar item: wrong, already reported */
 };
 
 typedef struct Type Type;

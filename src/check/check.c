@@ -17,9 +17,14 @@
 
 static void check_bodies(Checker *c) {
   Model *m = c->m;
+  /* functions first: an expression body without a declared type gives the
+  ** function its result type, which its callers need */
+  Ctx none = {.place = PL_TOP};
+  c->cx = &none;
+  for (size_t i = 0; i < m->funcs.len; i++) chk_function(c, m->funcs.items[i]);
   for (int k = 0; k < E__COUNT; k++) {
     Entity *e = &m->entities[k];
-    Ctx cx = {PL_ENTITY, e, NULL, NULL, NULL, NULL, true, HK_ENTER, false, false};
+    Ctx cx = {.place = PL_ENTITY, .self = e, .pure = true};
     c->cx = &cx;
     for (size_t i = 0; i < e->fields.len; i++) {
       Field *f = e->fields.items[i];
@@ -31,15 +36,14 @@ static void check_bodies(Checker *c) {
   }
   for (size_t i = 0; i < m->directions.len; i++) {
     Direction *d = m->directions.items[i];
-    Ctx cx = {PL_DIRECTION, d->entity, d, NULL, NULL, NULL, false, HK_ENTER, false, false};
+    Ctx cx = {.place = PL_DIRECTION, .self = d->entity, .dir = d};
     c->cx = &cx;
     for (size_t k = 0; k < d->handlers.len; k++) chk_handler(c, d->handlers.items[k]);
     for (size_t k = 0; k < d->stages.len; k++) chk_stage_items(c, d->stages.items[k]);
   }
-  Ctx top = {PL_TOP, NULL, NULL, NULL, NULL, NULL, false, HK_ENTER, false, false};
+  Ctx top = {.place = PL_TOP};
   c->cx = &top;
   for (size_t i = 0; i < m->top_handlers.len; i++) chk_handler(c, m->top_handlers.items[i]);
-  for (size_t i = 0; i < m->funcs.len; i++) chk_function(c, m->funcs.items[i]);
   for (size_t i = 0; i < m->tests.len; i++) chk_test(c, m->tests.items[i]);
   c->cx = NULL;
 }

@@ -30,6 +30,7 @@ typedef struct Ctx {
   HandlerKind hk;      /* the enclosing handler's kind, when in one */
   bool in_handler;
   bool has_calendar;   /* an `in CALENDAR` applies to working-time durations */
+  bool event_unknown;  /* the handled event was not found (already reported) */
 } Ctx;
 
 typedef VEC(const char *) NameVec;

@@ -206,6 +206,28 @@ Stage *chk_stage_ref(Checker *c, Node *ref, Entity *e, Direction *near) {
 
 /* Resolves a bare name; returns NULL (without a message) if nothing fits. */
 static Type *lookup_name(Checker *c, Node *e, Type *expected) {
+  /* Where an enum is expected, its value wins over a variable or field of
+  ** another type with the same name: `status == paid` next to a money
+  ** field `paid`. */
+  if (expected && expected->kind == T_ENUM) {
+    const EnumValue *v = enum_find(expected->enm, e->name);
+    Local *l = scope_find(c, e->name);
+    Field *f = c->cx && c->cx->self ? entity_field(c->cx->self, e->name) : NULL;
+    if (v && !(l && l->type == expected) && !(f && f->type == expected)) {
+      e->sym = (void *)v;
+      return expected;
+    }
+  }
+  /* Likewise a stage where a stage is expected: `stage == won` next to the
+  ** bool property `won`. */
+  if (expected && expected->kind == T_STAGE) {
+    Local *l = scope_find(c, e->name);
+    Field *f = c->cx && c->cx->self ? entity_field(c->cx->self, e->name) : NULL;
+    bool is_stage = false;
+    for (size_t i = 0; i < c->m->directions.len && !is_stage; i++)
+      is_stage = direction_stage(c->m->directions.items[i], e->name) != NULL;
+    if (is_stage && !(l && l->type == expected) && !(f && f->type == expected)) return NULL;
+  }
   Local *l = scope_find(c, e->name);
   if (l) {
     e->sym = l->decl;
@@ -591,7 +613,12 @@ static Type *check_ask(Checker *c, Node *e) {
     diag_error(c->d, e->span, D_NOT_HERE, "'ask' is a step of a handler (a business process)");
   if (e->a->kind == N_ROLE_TARGET) {
     Role *r = model_role(c->m, e->a->name);
-    if (!r) diag_error(c->d, e->a->span, D_UNKNOWN_ROLE, "unknown role '%s'", e->a->name);
+    if (!r) {
+      NameVec names = {0};
+      for (size_t i = 0; i < c->m->roles.len; i++) vec_push(&names, c->m->roles.items[i]->name);
+      sym_unknown(c, e->a->name_span, D_UNKNOWN_ROLE, "role", e->a->name, names.items, names.len);
+      vec_free(&names);
+    }
     e->a->sym = r;
   } else {
     chk_expr_as(c, e->a, type_basic(T_USER), "the one asked");
@@ -606,8 +633,8 @@ static Type *check_ask(Checker *c, Node *e) {
   if (e->d) chk_expr_as(c, e->d, type_basic(T_DURATION), "a timeout");
   if (e->list) chk_expr_as(c, e->list, t, "the default answer");
   else if (e->d)
-    diag_error(c->d, e->d->span, D_SYNTAX, "a timeout needs a default answer: timeout %s default ...",
-               "DURATION");
+    diag_error(c->d, e->d->span, D_TYPE,
+               "a timeout needs a default answer: timeout DURATION default VALUE");
   return t;
 }
 
@@ -691,6 +718,7 @@ static Type *check(Checker *c, Node *e, Type *expected) {
     }
     return type_basic(T_USER);
   case N_EVENT_DATA:
+    if (c->cx && c->cx->event_unknown) return err();
     if (!c->cx || !c->cx->event) {
       diag_error(c->d, e->span, D_NOT_HERE,
                  "'event' is the payload of the event being handled; use it in 'on event' or in a "

@@ -123,6 +123,8 @@ static void check_set(Checker *c, Node *s) {
       if (f) {
         want = f->type;
         t->sym = f;
+      } else if ((f = entity_field(c->cx->self, t->name))) {
+        want = f->type;
       }
     } else {
       diag_error(c->d, t->span, D_UNKNOWN_NAME, "unknown variable '%s'", t->name);
@@ -139,6 +141,8 @@ static void check_set(Checker *c, Node *s) {
         if (f) {
           want = f->type;
           t->sym = f;
+        } else if ((f = entity_field(ot->entity, t->name))) {
+          want = f->type; /* read-only: reported; still type the value */
         }
       }
     }
@@ -273,8 +277,10 @@ static void check_stmt(Checker *c, Node *s) {
       diag_error(c->d, s->a->span, D_TYPE, "'%s' is declared %s, but the value is %s", s->name,
                  tstr(c, want), tstr(c, t));
     if (s->a->kind == N_ASK) vec_push(&c->ask_names, s->name);
-    if (t->kind == T_NULL && !want)
+    if (t->kind == T_NULL && !want) {
       diag_error(c->d, s->a->span, D_TYPE, "give '%s' a type: let %s: TYPE = null", s->name, s->name);
+      t = err();
+    }
     s->type = want ? want : t;
     scope_add(c, s->name, s->type, s);
     break;
@@ -330,7 +336,10 @@ static void check_stmt(Checker *c, Node *s) {
     check_target(c, s->a);
     chk_expr_as(c, s->b, type_basic(T_TEXT), "the task");
     bool had = c->cx->has_calendar;
-    if (s->d && resolve_calendar(c, s->d)) c->cx->has_calendar = true;
+    if (s->d) {
+      resolve_calendar(c, s->d);
+      c->cx->has_calendar = true;
+    }
     if (s->c) {
       Type *t = chk_expr(c, s->c, NULL);
       if (!type_is_error(t) && t->kind != T_DURATION && t->kind != T_DATE && t->kind != T_DATETIME)
@@ -434,9 +443,11 @@ void chk_handler(Checker *c, Node *h) {
   Place pl = c->cx->place;
   int hk = h->op;
   bool ok = true;
-  if (pl == PL_ENTITY && (hk == HK_ENTER || hk == HK_LEAVE)) {
+  if (pl == PL_ENTITY && (hk == HK_ENTER || hk == HK_LEAVE || hk == HK_AFTER)) {
     diag_error(c->d, h->span, D_NOT_HERE,
-               "'%s' belongs to a stage or a direction; an entity has no stages", hk_name(hk));
+               "'%s' belongs to a stage or a direction (it counts from entering a stage); an "
+               "entity has no stages",
+               hk_name(hk));
     ok = false;
   }
   if ((pl == PL_STAGE || pl == PL_DIRECTION) && hk == HK_CREATE) {
@@ -471,12 +482,16 @@ void chk_handler(Checker *c, Node *h) {
     }
     h->a->sym = ev;
     c->cx->event = ev;
+    c->cx->event_unknown = !ev;
     break;
   }
   case HK_AFTER:
   case HK_EVERY:
   case HK_AT:
-    if (h->c && resolve_calendar(c, h->c)) c->cx->has_calendar = true;
+    if (h->c) {
+      resolve_calendar(c, h->c);
+      c->cx->has_calendar = true; /* an unknown one is reported once, above */
+    }
     c->cx->pure = true;
     if (hk == HK_AT) {
       Type *t = chk_expr(c, h->a, NULL);
@@ -509,6 +524,7 @@ static void check_trigger(Checker *c, Stage *s, Node *t) {
     }
     t->a->sym = ev;
     c->cx->event = ev;
+    c->cx->event_unknown = !ev;
   } else if (!t->b) {
     diag_error(c->d, t->span, D_SYNTAX, "a trigger needs an event or a 'when' condition");
   }
@@ -531,7 +547,7 @@ static void check_trigger(Checker *c, Stage *s, Node *t) {
 }
 
 void chk_stage_items(Checker *c, Stage *s) {
-  Ctx cx = {PL_STAGE, s->dir->entity, s->dir, s, NULL, NULL, false, HK_ENTER, false, false};
+  Ctx cx = {.place = PL_STAGE, .self = s->dir->entity, .dir = s->dir, .stage = s};
   Ctx *saved = c->cx;
   c->cx = &cx;
   for (size_t i = 0; i < s->handlers.len; i++) chk_handler(c, s->handlers.items[i]);
@@ -589,7 +605,7 @@ void chk_stage_items(Checker *c, Stage *s) {
 
 void chk_function(Checker *c, FuncDef *f) {
   if (f->kind != FK_USER) return;
-  Ctx cx = {PL_FUNC, NULL, NULL, NULL, NULL, f->ret, false, HK_ENTER, false, false};
+  Ctx cx = {.place = PL_FUNC, .ret = f->ret};
   Ctx *saved = c->cx;
   c->cx = &cx;
   scope_push(c);
@@ -615,7 +631,7 @@ void chk_function(Checker *c, FuncDef *f) {
 }
 
 void chk_test(Checker *c, Node *t) {
-  Ctx cx = {PL_TEST, NULL, NULL, NULL, NULL, NULL, false, HK_ENTER, false, false};
+  Ctx cx = {.place = PL_TEST};
   Ctx *saved = c->cx;
   c->cx = &cx;
   chk_block(c, t->b);

@@ -231,7 +231,12 @@ static bool zone_known(const char *tz) {
 
 static void check_calendar(Checker *c, Calendar *cal) {
   Node *tz = NULL;
+  bool had_errors = false;  /* a wrong item: skip "no time zone" and the like */
   for (Node *it = cal->decl->list; it; it = it->next) {
+    if (it->flags & F_INVALID) {
+      had_errors = true;
+      continue;
+    }
     switch (it->kind) {
     case N_CAL_TZ:
       if (tz) {
@@ -255,6 +260,7 @@ static void check_calendar(Checker *c, Calendar *cal) {
     default: break;
     }
   }
+  if (had_errors) return;
   if (!tz)
     diag_error(c->d, cal->decl->name_span, D_BAD_CALENDAR,
                "calendar '%s' has no time zone; add: timezone \"Europe/Moscow\"", cal->name);

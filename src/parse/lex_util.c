@@ -171,6 +171,24 @@ int lex_suffixed(ParseCtx *c, const char *s, int n, union YYSTYPE *v, Span *loc)
     v->node->text = arena_strndup(c->arena, s, (size_t)n);
     return TOK_DURATION;
   }
+  bool code_like = wl == 3 && isupper((unsigned char)word[0]) && isupper((unsigned char)word[1]) &&
+                   isupper((unsigned char)word[2]);
+  bool known = false;
+  for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++)
+    known |= code_like && !memcmp(currencies[i], word, 3);
+  if (code_like && !known) {
+    Span at = *loc;
+    diag_error(c->diag, at, D_BAD_NUMBER, "unknown currency '%.3s'", word);
+    StrBuf b = {0};
+    for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++)
+      sb_printf(&b, "%s%s", i ? ", " : "", currencies[i]);
+    diag_note(c->diag, at, "known currencies: %s", sb_str(&b));
+    sb_free(&b);
+    v->node = ast_new(c->arena, N_MONEY, *loc);
+    v->node->text = digits_only(c, s, k);
+    v->node->name = "RUB";
+    return TOK_MONEY;
+  }
   for (size_t i = 0; i < sizeof currencies / sizeof currencies[0]; i++) {
     if (wl != 3 || memcmp(currencies[i], word, 3)) continue;
     char *num = digits_only(c, s, k);
@@ -249,8 +267,10 @@ int lex_time(ParseCtx *c, const char *s, int n, union YYSTYPE *v, Span *loc) {
   v->node = ast_new(c->arena, N_INT, *loc);
   v->node->text = arena_strndup(c->arena, s, (size_t)n);
   int minutes = 0;
-  if (!parse_hhmm(s, &minutes))
+  if (!parse_hhmm(s, &minutes)) {
     diag_error(c->diag, *loc, D_BAD_DATE, "'%.*s' is not a time of day", n, s);
+    minutes = -1;
+  }
   v->node->ival = minutes;
   return TOK_TIME;
 }
@@ -319,6 +339,18 @@ void lex_unicode_escape(ParseCtx *c, const char *s, int n, const Span *loc) {
 
 /* ---- bad input --------------------------------------------------------- */
 
+int lex_wrong_quotes(ParseCtx *c, const char *s, int n, union YYSTYPE *v, Span *loc) {
+  int open = s[0] == '\'' ? 1 : 2;  /* “ and « are two bytes in UTF-8; ” is three */
+  if (!strncmp(s, "“", 3)) open = 3;
+  int close = s[0] == '\'' ? 1 : !strncmp(s, "“", 3) ? 3 : 2;
+  Span at = {loc->file, loc->start, loc->start + (uint32_t)open};
+  diag_error(c->diag, at, D_BAD_CHAR, "strings are written in straight double quotes: \"%.*s\"",
+             n - open - close, s + open);
+  v->node = ast_new(c->arena, N_STRING, *loc);
+  v->node->text = arena_strndup(c->arena, s + open, (size_t)(n - open - close));
+  return TOK_STRING;
+}
+
 void lex_comment(ParseCtx *c, const char *s, int n, const Span *loc) {
   size_t bad = utf8_check(s, (size_t)n);
   if (bad < (size_t)n) {
@@ -328,15 +360,17 @@ void lex_comment(ParseCtx *c, const char *s, int n, const Span *loc) {
   if (memchr(s, '\0', (size_t)n)) diag_error(c->diag, *loc, D_NUL_BYTE, "NUL byte in a comment");
 }
 
-void lex_bad_text(ParseCtx *c, const char *s, int n, const Span *loc) {
+bool lex_bad_text(ParseCtx *c, const char *s, int n, const Span *loc) {
   size_t bad = utf8_check(s, (size_t)n);
   if (bad < (size_t)n) {
-    diag_error(c->diag, *loc, D_BAD_UTF8, "bytes that are not valid UTF-8");
-    return;
+    Span sp = {loc->file, loc->start + (uint32_t)bad, loc->start + (uint32_t)bad + 1};
+    diag_error(c->diag, sp, D_BAD_UTF8, "bytes that are not valid UTF-8");
+    return false;
   }
-  diag_error(c->diag, *loc, D_BAD_CHAR, "unexpected text '%.*s'", n, s);
+  diag_error(c->diag, *loc, D_BAD_CHAR, "'%.*s' is not a valid name", n, s);
   diag_note(c->diag, *loc,
             "names are ASCII (letters, digits, '_'); put text in other languages in a \"title\"");
+  return true;
 }
 
 void lex_bad_char(ParseCtx *c, const char *s, const Span *loc) {
@@ -397,7 +431,9 @@ Node *lex_cal_setting(ParseCtx *c, Span loc, const char *what, Span what_loc, No
              "unknown calendar setting '%s'; expected timezone \"Zone\", hours DAYS HH:MM..HH:MM, "
              "holiday DATE[..DATE] or workday DATE",
              what);
-  return NULL;
+  n = ast_new(c->arena, N_CAL_WORKDAY, loc);
+  n->flags = F_INVALID;
+  return n;
 }
 
 static int weekday(const char *s) {
@@ -409,10 +445,12 @@ static int weekday(const char *s) {
 
 Node *lex_cal_hours(ParseCtx *c, Span loc, const char *what, Span what_loc, const char *d1,
                     Span d1_loc, const char *d2, Span d2_loc, Node *t1, Node *t2) {
+  Node *n = ast_new(c->arena, N_CAL_HOURS, loc);
   if (strcmp(what, "hours")) {
     diag_error(c->diag, what_loc, D_BAD_CALENDAR, "unknown calendar setting '%s'; expected hours",
                what);
-    return NULL;
+    n->flags = F_INVALID;
+    return n;
   }
   bool ok = true;
   if (weekday(d1) < 0) {
@@ -423,13 +461,17 @@ Node *lex_cal_hours(ParseCtx *c, Span loc, const char *what, Span what_loc, cons
     diag_error(c->diag, d2_loc, D_BAD_CALENDAR, "'%s' is not a weekday (mon, tue, ..., sun)", d2);
     ok = false;
   }
-  if (t1->ival >= t2->ival) {
+  if (t1->ival < 0 || t2->ival < 0) {
+    ok = false; /* reported by the lexer */
+  } else if (t1->ival >= t2->ival) {
     diag_error(c->diag, span_join(t1->span, t2->span), D_BAD_CALENDAR,
                "working hours must end after they start");
     ok = false;
   }
-  if (!ok) return NULL;
-  Node *n = ast_new(c->arena, N_CAL_HOURS, loc);
+  if (!ok) {
+    n->flags = F_INVALID;
+    return n;
+  }
   n->name = d1;
   n->text = d2;
   n->ival = t1->ival;

@@ -24,8 +24,11 @@ void lex_string_begin(ParseCtx *c, const Span *loc, int kind);
 int lex_string_piece(ParseCtx *c, union YYSTYPE *v, Span *loc, int kind, int more);
 char lex_escape(char c);
 void lex_unicode_escape(ParseCtx *c, const char *s, int n, const Span *loc);
+int lex_wrong_quotes(ParseCtx *c, const char *s, int n, union YYSTYPE *v, Span *loc);
 void lex_comment(ParseCtx *c, const char *s, int n, const Span *loc);
-void lex_bad_text(ParseCtx *c, const char *s, int n, const Span *loc);
+/* Reports a word with non-ASCII letters; true if it was valid UTF-8 (then
+** the caller treats it as a name). */
+bool lex_bad_text(ParseCtx *c, const char *s, int n, const Span *loc);
 void lex_bad_char(ParseCtx *c, const char *s, const Span *loc);
 
 /* parser side */
