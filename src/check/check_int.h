@@ -72,6 +72,14 @@ FuncDef *sym_func(Checker *c, const char *name);
 /* Reports an unknown name with a "did you mean" note. */
 void sym_unknown(Checker *c, Span at, DiagCode code, const char *what, const char *name,
                  const char *const *cands, size_t ncands);
+/* Find a declaration by name, or report it unknown at `at` (with a "did
+** you mean" note) and return NULL. */
+Role *sym_need_role(Checker *c, Span at, const char *name);
+EventDef *sym_need_event(Checker *c, Span at, const char *name);
+Calendar *sym_need_calendar(Checker *c, Span at, const char *name);
+UserDef *sym_need_user(Checker *c, Span at, const char *name);
+Field *sym_need_field(Checker *c, Entity *e, Span at, const char *name);
+Field *sym_need_payload(Checker *c, EventDef *ev, Span at, const char *name);
 /* Reports a duplicate definition with a note at the first one. */
 void sym_duplicate(Checker *c, Node *dup, const char *what, const char *name, Node *first);
 

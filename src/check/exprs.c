@@ -293,10 +293,7 @@ static Type *check_name(Checker *c, Node *e, Type *expected) {
     return err();
   }
   if (expected && expected->kind == T_ROLE) {
-    NameVec names = {0};
-    for (size_t i = 0; i < c->m->roles.len; i++) vec_push(&names, c->m->roles.items[i]->name);
-    sym_unknown(c, e->span, D_UNKNOWN_ROLE, "role", e->name, names.items, names.len);
-    vec_free(&names);
+    sym_need_role(c, e->span, e->name);
     return err();
   }
   NameVec names = {0};
@@ -351,31 +348,16 @@ static Type *check_member(Checker *c, Node *e) {
   if (type_is_error(t)) return err();
   switch (t->kind) {
   case T_RECORD: {
-    Field *f = entity_field(t->entity, e->name);
-    if (!f) {
-      NameVec names = {0};
-      for (size_t i = 0; i < t->entity->fields.len; i++) vec_push(&names, t->entity->fields.items[i]->name);
-      sym_unknown(c, e->name_span, D_UNKNOWN_FIELD, arena_printf(c->a, "field of %s", t->entity->name),
-                  e->name, names.items, names.len);
-      vec_free(&names);
-      return err();
-    }
+    Field *f = sym_need_field(c, t->entity, e->name_span, e->name);
+    if (!f) return err();
     e->sym = f;
     return f->type;
   }
   case T_EVENT: {
-    EventDef *ev = t->event;
-    for (size_t i = 0; i < ev->fields.len; i++)
-      if (!strcmp(ev->fields.items[i]->name, e->name)) {
-        e->sym = ev->fields.items[i];
-        return ev->fields.items[i]->type;
-      }
-    NameVec names = {0};
-    for (size_t i = 0; i < ev->fields.len; i++) vec_push(&names, ev->fields.items[i]->name);
-    sym_unknown(c, e->name_span, D_UNKNOWN_FIELD, arena_printf(c->a, "payload field of '%s'", ev->name),
-                e->name, names.items, names.len);
-    vec_free(&names);
-    return err();
+    Field *f = sym_need_payload(c, t->event, e->name_span, e->name);
+    if (!f) return err();
+    e->sym = f;
+    return f->type;
   }
   case T_USER: return fixed_member(c, e, t, user_members, sizeof user_members / sizeof *user_members);
   case T_EFFECT:
@@ -586,14 +568,8 @@ static Type *check_create(Checker *c, Node *e) {
                  ent->name, ent->name);
   }
   for (Node *i = e->list; i; i = i->next) {
-    Field *f = entity_field(ent, i->name);
+    Field *f = sym_need_field(c, ent, i->name_span, i->name);
     if (!f) {
-      NameVec names = {0};
-      for (size_t k = 0; k < ent->fields.len; k++)
-        if (!ent->fields.items[k]->readonly) vec_push(&names, ent->fields.items[k]->name);
-      sym_unknown(c, i->name_span, D_UNKNOWN_FIELD, arena_printf(c->a, "field of %s", ent->name),
-                  i->name, names.items, names.len);
-      vec_free(&names);
       chk_expr(c, i->a, NULL);
       continue;
     }
@@ -612,14 +588,7 @@ static Type *check_ask(Checker *c, Node *e) {
   if (!c->cx || !c->cx->in_handler)
     diag_error(c->d, e->span, D_NOT_HERE, "'ask' is a step of a handler (a business process)");
   if (e->a->kind == N_ROLE_TARGET) {
-    Role *r = model_role(c->m, e->a->name);
-    if (!r) {
-      NameVec names = {0};
-      for (size_t i = 0; i < c->m->roles.len; i++) vec_push(&names, c->m->roles.items[i]->name);
-      sym_unknown(c, e->a->name_span, D_UNKNOWN_ROLE, "role", e->a->name, names.items, names.len);
-      vec_free(&names);
-    }
-    e->a->sym = r;
+    e->a->sym = sym_need_role(c, e->a->name_span, e->a->name);
   } else {
     chk_expr_as(c, e->a, type_basic(T_USER), "the one asked");
   }
@@ -729,14 +698,8 @@ static Type *check(Checker *c, Node *e, Type *expected) {
   case N_CREATE: return check_create(c, e);
   case N_ASK: return check_ask(c, e);
   case N_ROLE_TARGET: {
-    Role *r = model_role(c->m, e->name);
-    if (!r) {
-      NameVec names = {0};
-      for (size_t i = 0; i < c->m->roles.len; i++) vec_push(&names, c->m->roles.items[i]->name);
-      sym_unknown(c, e->name_span, D_UNKNOWN_ROLE, "role", e->name, names.items, names.len);
-      vec_free(&names);
-      return err();
-    }
+    Role *r = sym_need_role(c, e->name_span, e->name);
+    if (!r) return err();
     e->sym = r;
     return type_basic(T_ROLE);
   }

@@ -59,14 +59,8 @@ static Entity *need_self(Checker *c, Node *s, const char *what) {
 }
 
 static Calendar *resolve_calendar(Checker *c, Node *name) {
-  Calendar *cal = sym_calendar(c, name->name);
-  if (!cal) {
-    NameVec names = {0};
-    for (size_t i = 0; i < c->m->calendars.len; i++) vec_push(&names, c->m->calendars.items[i]->name);
-    sym_unknown(c, name->span, D_UNKNOWN_CAL, "calendar", name->name, names.items, names.len);
-    vec_free(&names);
-    return NULL;
-  }
+  Calendar *cal = sym_need_calendar(c, name->span, name->name);
+  if (!cal) return NULL;
   name->sym = cal;
   return cal;
 }
@@ -86,16 +80,8 @@ static void check_free_inits(Checker *c, Node *inits) {
 
 /* A field of `e` that statements may write. */
 static Field *writable_field(Checker *c, Entity *e, const char *name, Span at) {
-  Field *f = entity_field(e, name);
-  if (!f) {
-    NameVec names = {0};
-    for (size_t k = 0; k < e->fields.len; k++)
-      if (!e->fields.items[k]->readonly) vec_push(&names, e->fields.items[k]->name);
-    sym_unknown(c, at, D_UNKNOWN_FIELD, arena_printf(c->a, "field of %s", e->name), name, names.items,
-                names.len);
-    vec_free(&names);
-    return NULL;
-  }
+  Field *f = sym_need_field(c, e, at, name);
+  if (!f) return NULL;
   if (f->computed) {
     diag_error(c->d, at, D_READONLY, "'%s' is computed; it cannot be set", name);
     if (f->decl) diag_note(c->d, f->decl->b->span, "it is computed from this");
@@ -178,14 +164,7 @@ static void check_move(Checker *c, Node *s) {
 static void check_user_decl(Checker *c, Node *s) {
   if (!test_only(c, s, "user")) return;
   for (Node *r = s->list; r; r = r->next) {
-    Role *role = model_role(c->m, r->name);
-    if (!role) {
-      NameVec names = {0};
-      for (size_t i = 0; i < c->m->roles.len; i++) vec_push(&names, c->m->roles.items[i]->name);
-      sym_unknown(c, r->span, D_UNKNOWN_ROLE, "role", r->name, names.items, names.len);
-      vec_free(&names);
-    }
-    r->sym = role;
+    r->sym = sym_need_role(c, r->span, r->name);
   }
   if (s->a && !scope_find(c, s->a->name) && !sym_user(c, s->a->name))
     diag_error(c->d, s->a->span, D_UNKNOWN_USER, "unknown user '%s' (declare the supervisor first)",
@@ -198,12 +177,8 @@ static void check_user_decl(Checker *c, Node *s) {
 }
 
 static void check_emit(Checker *c, Node *s) {
-  EventDef *ev = model_event(c->m, s->a->name);
+  EventDef *ev = sym_need_event(c, s->a->span, s->a->name);
   if (!ev) {
-    NameVec names = {0};
-    for (size_t i = 0; i < c->m->events.len; i++) vec_push(&names, c->m->events.items[i]->name);
-    sym_unknown(c, s->a->span, D_UNKNOWN_EVENT, "event", s->a->name, names.items, names.len);
-    vec_free(&names);
     check_free_inits(c, s->list);
     return;
   }
@@ -214,15 +189,8 @@ static void check_emit(Checker *c, Node *s) {
       diag_error(c->d, s->b->span, D_TYPE, "an event goes to a record, not to %s", tstr(c, t));
   }
   for (Node *i = s->list; i; i = i->next) {
-    Field *f = NULL;
-    for (size_t k = 0; k < ev->fields.len; k++)
-      if (!strcmp(ev->fields.items[k]->name, i->name)) f = ev->fields.items[k];
+    Field *f = sym_need_payload(c, ev, i->name_span, i->name);
     if (!f) {
-      NameVec names = {0};
-      for (size_t k = 0; k < ev->fields.len; k++) vec_push(&names, ev->fields.items[k]->name);
-      sym_unknown(c, i->name_span, D_UNKNOWN_FIELD, arena_printf(c->a, "payload field of '%s'", ev->name),
-                  i->name, names.items, names.len);
-      vec_free(&names);
       chk_expr(c, i->a, NULL);
       continue;
     }
@@ -461,25 +429,11 @@ void chk_handler(Checker *c, Node *h) {
   switch (hk) {
   case HK_CHANGE:
     for (Node *n = h->a; n; n = n->next) {
-      Field *f = c->cx->self ? entity_field(c->cx->self, n->name) : NULL;
-      if (!f && c->cx->self) {
-        NameVec names = {0};
-        for (size_t i = 0; i < c->cx->self->fields.len; i++) vec_push(&names, c->cx->self->fields.items[i]->name);
-        sym_unknown(c, n->span, D_UNKNOWN_FIELD, arena_printf(c->a, "field of %s", c->cx->self->name),
-                    n->name, names.items, names.len);
-        vec_free(&names);
-      }
-      n->sym = f;
+      n->sym = c->cx->self ? sym_need_field(c, c->cx->self, n->span, n->name) : NULL;
     }
     break;
   case HK_EVENT: {
-    EventDef *ev = model_event(c->m, h->a->name);
-    if (!ev) {
-      NameVec names = {0};
-      for (size_t i = 0; i < c->m->events.len; i++) vec_push(&names, c->m->events.items[i]->name);
-      sym_unknown(c, h->a->span, D_UNKNOWN_EVENT, "event", h->a->name, names.items, names.len);
-      vec_free(&names);
-    }
+    EventDef *ev = sym_need_event(c, h->a->span, h->a->name);
     h->a->sym = ev;
     c->cx->event = ev;
     c->cx->event_unknown = !ev;
@@ -515,13 +469,7 @@ void chk_handler(Checker *c, Node *h) {
 static void check_trigger(Checker *c, Stage *s, Node *t) {
   Ctx saved = *c->cx;
   if (t->a) {
-    EventDef *ev = model_event(c->m, t->a->name);
-    if (!ev) {
-      NameVec names = {0};
-      for (size_t i = 0; i < c->m->events.len; i++) vec_push(&names, c->m->events.items[i]->name);
-      sym_unknown(c, t->a->span, D_UNKNOWN_EVENT, "event", t->a->name, names.items, names.len);
-      vec_free(&names);
-    }
+    EventDef *ev = sym_need_event(c, t->a->span, t->a->name);
     t->a->sym = ev;
     c->cx->event = ev;
     c->cx->event_unknown = !ev;
@@ -563,16 +511,8 @@ void chk_stage_items(Checker *c, Stage *s) {
   for (size_t i = 0; i < s->requires.len; i++) {
     Node *r = s->requires.items[i];
     for (Node *n = r->list; n; n = n->next) {
-      Field *f = entity_field(s->dir->entity, n->name);
-      if (!f) {
-        NameVec names = {0};
-        for (size_t k = 0; k < s->dir->entity->fields.len; k++)
-          vec_push(&names, s->dir->entity->fields.items[k]->name);
-        sym_unknown(c, n->span, D_UNKNOWN_FIELD, arena_printf(c->a, "field of %s", s->dir->entity->name),
-                    n->name, names.items, names.len);
-        vec_free(&names);
-        continue;
-      }
+      Field *f = sym_need_field(c, s->dir->entity, n->span, n->name);
+      if (!f) continue;
       if (f->computed || f->readonly) {
         diag_error(c->d, n->span, D_READONLY, "'%s' is %s: nobody fills it, so it cannot be required",
                    n->name, f->computed ? "computed" : "read-only");
@@ -588,14 +528,7 @@ void chk_stage_items(Checker *c, Stage *s) {
   vec_free(&seen);
   for (size_t i = 0; i < s->access.len; i++) {
     for (Node *n = s->access.items[i]->list; n; n = n->next) {
-      Role *r = model_role(c->m, n->name);
-      if (!r) {
-        NameVec names = {0};
-        for (size_t k = 0; k < c->m->roles.len; k++) vec_push(&names, c->m->roles.items[k]->name);
-        sym_unknown(c, n->span, D_UNKNOWN_ROLE, "role", n->name, names.items, names.len);
-        vec_free(&names);
-      }
-      n->sym = r;
+      n->sym = sym_need_role(c, n->span, n->name);
     }
   }
   c->cx = saved;

@@ -21,6 +21,59 @@ void sym_unknown(Checker *c, Span at, DiagCode code, const char *what, const cha
   if (best) diag_note(c->d, at, "did you mean '%s'?", best);
 }
 
+/* Reports `name` unknown among items, each a pointer to a struct whose
+** first member is its name (Role, EventDef, Calendar, Field...). */
+static void unknown_among(Checker *c, Span at, DiagCode code, const char *what, const char *name,
+                          void *const *items, size_t n) {
+  const char **names = xmalloc((n + 1) * sizeof *names);
+  for (size_t i = 0; i < n; i++) names[i] = *(const char *const *)items[i];
+  sym_unknown(c, at, code, what, name, names, n);
+  free(names);
+}
+
+Role *sym_need_role(Checker *c, Span at, const char *name) {
+  Role *r = model_role(c->m, name);
+  if (!r) unknown_among(c, at, D_UNKNOWN_ROLE, "role", name, (void *const *)c->m->roles.items, c->m->roles.len);
+  return r;
+}
+
+EventDef *sym_need_event(Checker *c, Span at, const char *name) {
+  EventDef *ev = model_event(c->m, name);
+  if (!ev)
+    unknown_among(c, at, D_UNKNOWN_EVENT, "event", name, (void *const *)c->m->events.items, c->m->events.len);
+  return ev;
+}
+
+Calendar *sym_need_calendar(Checker *c, Span at, const char *name) {
+  Calendar *cal = sym_calendar(c, name);
+  if (!cal)
+    unknown_among(c, at, D_UNKNOWN_CAL, "calendar", name, (void *const *)c->m->calendars.items,
+                  c->m->calendars.len);
+  return cal;
+}
+
+UserDef *sym_need_user(Checker *c, Span at, const char *name) {
+  UserDef *u = sym_user(c, name);
+  if (!u) unknown_among(c, at, D_UNKNOWN_USER, "user", name, (void *const *)c->m->users.items, c->m->users.len);
+  return u;
+}
+
+Field *sym_need_field(Checker *c, Entity *e, Span at, const char *name) {
+  Field *f = entity_field(e, name);
+  if (!f)
+    unknown_among(c, at, D_UNKNOWN_FIELD, arena_printf(c->a, "field of %s", e->name), name,
+                  (void *const *)e->fields.items, e->fields.len);
+  return f;
+}
+
+Field *sym_need_payload(Checker *c, EventDef *ev, Span at, const char *name) {
+  for (size_t i = 0; i < ev->fields.len; i++)
+    if (!strcmp(ev->fields.items[i]->name, name)) return ev->fields.items[i];
+  unknown_among(c, at, D_UNKNOWN_FIELD, arena_printf(c->a, "payload field of '%s'", ev->name), name,
+                (void *const *)ev->fields.items, ev->fields.len);
+  return NULL;
+}
+
 void sym_duplicate(Checker *c, Node *dup, const char *what, const char *name, Node *first) {
   diag_error(c->d, dup->name_span, D_DUPLICATE, "%s '%s' is already defined", what, name);
   if (first) diag_note(c->d, first->name_span, "first defined here");
@@ -489,25 +542,15 @@ static void add_back_references(Checker *c) {
 
 static void resolve_user(Checker *c, UserDef *u) {
   for (Node *r = u->decl->list; r; r = r->next) {
-    Role *role = model_role(c->m, r->name);
-    if (!role) {
-      const char **names = xmalloc((c->m->roles.len + 1) * sizeof *names);
-      for (size_t i = 0; i < c->m->roles.len; i++) names[i] = c->m->roles.items[i]->name;
-      sym_unknown(c, r->span, D_UNKNOWN_ROLE, "role", r->name, names, c->m->roles.len);
-      free(names);
-      continue;
-    }
+    Role *role = sym_need_role(c, r->span, r->name);
+    if (!role) continue;
     r->sym = role;
     vec_push(&u->roles, role);
   }
   Node *s = u->decl->a;
   if (s) {
-    UserDef *sup = sym_user(c, s->name);
+    UserDef *sup = sym_need_user(c, s->span, s->name);
     if (!sup) {
-      const char **names = xmalloc((c->m->users.len + 1) * sizeof *names);
-      for (size_t i = 0; i < c->m->users.len; i++) names[i] = c->m->users.items[i]->name;
-      sym_unknown(c, s->span, D_UNKNOWN_USER, "user", s->name, names, c->m->users.len);
-      free(names);
     } else if (sup == u) {
       diag_error(c->d, s->span, D_TYPE, "user '%s' cannot be their own supervisor", u->name);
     } else {
