@@ -99,6 +99,8 @@ run_funnel() {
   status=$?
   if [ "$status" -ge 128 ]; then
     crash="crashed (exit status $status)"
+  elif [ "$status" -eq 126 ] || [ "$status" -eq 127 ]; then
+    crash="could not run $FUNNEL (exit status $status)"
   else
     sanitizer=$(cat "$tmp/out" "$tmp/stdout" |
       grep -e AddressSanitizer -e LeakSanitizer -e 'runtime error:' | sed -n 1p)
