@@ -599,34 +599,37 @@ START_TEST(par_3_1_three_mistakes) {
 }
 END_TEST
 
+/* The file ends inside a block: E0109 at the bracket never closed (the
+** innermost), with a note where the file ends. */
 START_TEST(par_3_2_eof_in_block) {
   Program *p = tu_load("direction d {\n"
                        "  stage s {\n"
                        "    on enter {\n"
                        "      move to x\n");
   ck_assert_int_eq(p->diag.nerrors, 1);
-  int i = tu_find(p, "E0101");
-  ck_assert_int_ge(i, 0);
-  ck_assert_ptr_nonnull(strstr(p->diag.items[i].msg, "end of file"));
-  /* the note points at the innermost open bracket */
+  TU_EXPECT_AT(p, "E0109", 3, 14);
   ck_assert_uint_eq(p->diag.len, 2);
   ck_assert_int_eq(p->diag.items[1].sev, SEV_NOTE);
-  ck_assert_ptr_nonnull(strstr(p->diag.items[1].msg, "not closed"));
-  size_t line, col;
-  tu_loc(p, 1, &line, &col);
-  ck_assert_uint_eq(line, 3);
-  ck_assert_uint_eq(col, 14);
-  const char *text = tu_keep(tu_diag_text(&p->diag));
-  ck_assert_ptr_nonnull(strstr(text, "error[E0101]: unexpected end of file"));
-  ck_assert_ptr_nonnull(strstr(text, "t.pipe:3:14: note: this bracket is not closed\n"
-                                     "    3 |     on enter {\n"
-                                     "      |              ^\n"));
-  /* inside an unclosed ( of an interpolation */
+  ck_assert_ptr_nonnull(strstr(p->diag.items[1].msg, "file ends"));
+  TU_TEXT_EQ(tu_keep(tu_diag_text(&p->diag)), "t.pipe:3:14: error[E0109]: this '{' is never closed\n"
+                                              "    3 |     on enter {\n"
+                                              "      |              ^\n"
+                                              "t.pipe:4:16: note: the file ends here\n"
+                                              "    4 |       move to x\n"
+                                              "      |                ^\n");
+  /* inside ( and inside the ${ of a string */
+  p = tu_load("fn f() = (1 +");
+  ck_assert_int_eq(p->diag.nerrors, 1);
+  TU_EXPECT_AT(p, "E0109", 1, 10);
+  ck_assert_ptr_nonnull(strstr(p->diag.items[0].msg, "'('"));
   p = tu_load("fn f() = \"${x");
-  ck_assert_int_eq(tu_count(p, "E0101"), 1);
-  ck_assert_uint_eq(p->diag.len, 2);
-  tu_loc(p, 1, &line, &col);
-  ck_assert_uint_eq(col, 10);
+  ck_assert_int_eq(p->diag.nerrors, 1);
+  TU_EXPECT_AT(p, "E0109", 1, 10);
+  /* no bracket open: a plain syntax error at the end */
+  p = tu_load("fn f() = 1 +");
+  ck_assert_int_eq(p->diag.nerrors, 1);
+  ck_assert_ptr_nonnull(strstr(p->diag.items[0].msg, "unexpected end of file"));
+  ck_assert_int_ge(tu_find(p, "E0101"), 0);
 }
 END_TEST
 
