@@ -490,7 +490,7 @@ START_TEST(diag_3_4_note_without_error) {
 }
 END_TEST
 
-Suite *diag_suite(void) {
+static Suite *diag_suite(void) {
   Suite *s = suite_create("diag");
   TCase *tc = tcase_create("core");
   tcase_add_checked_fixture(tc, setup, teardown);

@@ -566,7 +566,7 @@ START_TEST(lex_3_12_unterminated_interpolated_string) {
 }
 END_TEST
 
-Suite *lexer_suite(void) {
+static Suite *lexer_suite(void) {
   Suite *s = suite_create("lexer");
   TCase *tc = tcase_create("core");
   tcase_add_checked_fixture(tc, NULL, tu_teardown);

@@ -720,7 +720,7 @@ START_TEST(par_3_7_recovery_at_top_level) {
 }
 END_TEST
 
-Suite *parser_suite(void) {
+static Suite *parser_suite(void) {
   Suite *s = suite_create("parser");
   TCase *tc = tcase_create("core");
   tcase_add_checked_fixture(tc, NULL, tu_teardown);

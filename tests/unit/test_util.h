@@ -23,7 +23,7 @@ static Program tu_p;
 static bool tu_live;
 
 /* Frees the program of the last tu_load, if any (the teardown fixture). */
-static void tu_teardown(void) {
+static inline void tu_teardown(void) {
   if (tu_live) program_free(&tu_p);
   tu_live = false;
 }
@@ -31,7 +31,7 @@ static void tu_teardown(void) {
 /* Loads `len` bytes of text as the file "t.pipe" and sorts the
 ** diagnostics by position. Returns the program (valid until the next
 ** tu_load or the end of the test). */
-static Program *tu_load_n(const char *text, size_t len) {
+static inline Program *tu_load_n(const char *text, size_t len) {
   tu_teardown();
   program_init(&tu_p);
   tu_live = true;
@@ -40,7 +40,7 @@ static Program *tu_load_n(const char *text, size_t len) {
   return &tu_p;
 }
 
-static Program *tu_load(const char *text) { return tu_load_n(text, strlen(text)); }
+static inline Program *tu_load(const char *text) { return tu_load_n(text, strlen(text)); }
 
 /* Runs fn(out) on a memstream and returns what it wrote (heap). */
 #define TU_CAPTURE(var, stmt)                          \
@@ -53,7 +53,7 @@ static Program *tu_load(const char *text) { return tu_load_n(text, strlen(text))
   } while (0)
 
 /* The S-expression dump of the program's declarations (heap). */
-static char *tu_dump(const Program *p) {
+static inline char *tu_dump(const Program *p) {
   char *s = NULL;
   TU_CAPTURE(s, ast_dump(out, p->ast.decls));
   return s;
@@ -62,7 +62,7 @@ static char *tu_dump(const Program *p) {
 /* The dump on one line: "(fn f flags=4 (int '1'))", each node's
 ** children after a space (heap). Text with newlines in it is folded too,
 ** so keep such strings out of comparisons. */
-static char *tu_sexpr(const Program *p) {
+static inline char *tu_sexpr(const Program *p) {
   char *d = tu_dump(p);
   size_t k = 0;
   for (size_t i = 0; d[i];) {
@@ -79,20 +79,20 @@ static char *tu_sexpr(const Program *p) {
 }
 
 /* The rendered diagnostics, without color (heap). */
-static char *tu_diag_text(const Diag *d) {
+static inline char *tu_diag_text(const Diag *d) {
   char *s = NULL;
   TU_CAPTURE(s, diag_print_text(d, out, false));
   return s;
 }
 
 /* Line and column of diagnostic i (1-based, columns in code points). */
-static void tu_loc(const Program *p, size_t i, size_t *line, size_t *col) {
+static inline void tu_loc(const Program *p, size_t i, size_t *line, size_t *col) {
   const Diagnostic *x = &p->diag.items[i];
   src_line_col(srcset_get(&p->srcs, x->span.file), x->span.start, line, col);
 }
 
 /* Index of the first error or warning with `code` (such as "E0105"), or -1. */
-static int tu_find(const Program *p, const char *code) {
+static inline int tu_find(const Program *p, const char *code) {
   for (size_t i = 0; i < p->diag.len; i++) {
     const Diagnostic *x = &p->diag.items[i];
     if (x->sev != SEV_NOTE && !strcmp(diag_code_str(x->code), code)) return (int)i;
@@ -101,7 +101,7 @@ static int tu_find(const Program *p, const char *code) {
 }
 
 /* Number of errors and warnings with `code`. */
-static int tu_count(const Program *p, const char *code) {
+static inline int tu_count(const Program *p, const char *code) {
   int n = 0;
   for (size_t i = 0; i < p->diag.len; i++) {
     const Diagnostic *x = &p->diag.items[i];
@@ -111,7 +111,7 @@ static int tu_count(const Program *p, const char *code) {
 }
 
 /* True if some error or warning has `code` and starts at line:col. */
-static bool tu_has(const Program *p, const char *code, size_t line, size_t col) {
+static inline bool tu_has(const Program *p, const char *code, size_t line, size_t col) {
   for (size_t i = 0; i < p->diag.len; i++) {
     const Diagnostic *x = &p->diag.items[i];
     if (x->sev == SEV_NOTE || strcmp(diag_code_str(x->code), code)) continue;
@@ -125,7 +125,7 @@ static bool tu_has(const Program *p, const char *code, size_t line, size_t col) 
 /* The rendered diagnostics in a static buffer (cut at 8 KB), for failure
 ** messages: a failed assertion does not return, so nothing may be left to
 ** free. */
-static const char *tu_diag_msg(const Diag *d) {
+static inline const char *tu_diag_msg(const Diag *d) {
   static char buf[8192];
   char *t = tu_diag_text(d);
   snprintf(buf, sizeof buf, "%s", t);
@@ -150,7 +150,7 @@ static const char *tu_diag_msg(const Diag *d) {
 
 /* Moves a heap string into one of two static buffers (cut at 64 KB) and
 ** frees it, so that a failing assertion leaks nothing. */
-static const char *tu_keep(char *s) {
+static inline const char *tu_keep(char *s) {
   static char buf[2][65536];
   static int k;
   k ^= 1;
@@ -167,12 +167,12 @@ static const char *tu_keep(char *s) {
   } while (0)
 
 /* The first declaration, and the expression of `fn f() = EXPR`. */
-static const Node *tu_decl(const Program *p) {
+static inline const Node *tu_decl(const Program *p) {
   ck_assert_ptr_nonnull(p->ast.decls);
   return p->ast.decls;
 }
 
-static const Node *tu_fn_expr(const Program *p) {
+static inline const Node *tu_fn_expr(const Program *p) {
   const Node *d = tu_decl(p);
   ck_assert_int_eq(d->kind, N_FUNC);
   ck_assert_ptr_nonnull(d->b);
@@ -180,7 +180,7 @@ static const Node *tu_fn_expr(const Program *p) {
 }
 
 /* Runs one suite; exits with 0 only if every test passed. */
-static int tu_run(Suite *s) {
+static inline int tu_run(Suite *s) {
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_ENV);
   int nfailed = srunner_ntests_failed(sr);
