@@ -54,6 +54,14 @@ enum NodeFlags {
   F_INVALID = 1 << 11,      /* calendar item: wrong, already reported */
 };
 
+/* What a name or member resolved to: tells the compiler how to read
+** Node.sym. */
+typedef enum SymKind {
+  SYM_NONE, SYM_LOCAL /* sym: the declaring Node */, SYM_FIELD /* Field */,
+  SYM_PAYLOAD /* Field of an EventDef */, SYM_USER /* UserDef */, SYM_ENUMVAL /* EnumValue */,
+  SYM_STAGE /* Stage */, SYM_DIRECTION /* Direction */, SYM_ROLE /* Role */, SYM_FUNC /* FuncDef */
+} SymKind;
+
 typedef struct Type Type;
 typedef struct Node Node;
 
@@ -74,6 +82,7 @@ struct Node {
   /* filled by the checker */
   Type *type;
   void *sym;
+  SymKind symk;
 };
 
 /* A list under construction: O(1) append from grammar actions. */

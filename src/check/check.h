@@ -29,6 +29,7 @@ typedef struct Field {
   bool required;
   bool builtin;        /* a standard field (title, sum, owner, ...) */
   bool readonly;       /* a property (stage, id, won...) or a back reference */
+  struct Field *backref_of;  /* a back reference: the field that points here */
   int index;           /* position in the entity */
 } Field;
 

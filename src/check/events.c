@@ -156,12 +156,10 @@ void ev_add_standard_events(Checker *c) {
 /* ---- builtin functions -------------------------------------------------- */
 
 enum Builtin {
-  B_COUNT, B_TOTAL, B_MIN, B_MAX, B_CONTAINS, B_LEN, B_TEXT, B_TODAY, B_NOW, B_DATE, B_DAY,
-  B_MONTH, B_YEAR, B_WEEKDAY, B_START_OF_MONTH, B_END_OF_MONTH, B_DAYS_BETWEEN, B_ABS, B_ROUND,
-  B_HAS_ROLE,
-  /* tests only */
-  B_NOTIFICATIONS, B_TASKS, B_QUESTIONS, B_MESSAGES, B_DOCUMENTS, B_WEBHOOKS, B_NOTIFIED,
-  B_TASKED, B_MESSAGED, B__COUNT
+#define BUILTIN(id, name, nargs, test) B_##id,
+#include "bytecode/builtins.def"
+#undef BUILTIN
+  B__COUNT
 };
 
 static const struct {
@@ -169,21 +167,9 @@ static const struct {
   int nargs;
   bool test_only;
 } builtins[B__COUNT] = {
-    [B_COUNT] = {"count", 1, 0},       [B_TOTAL] = {"total", 1, 0},
-    [B_MIN] = {"min", 1, 0},           [B_MAX] = {"max", 1, 0},
-    [B_CONTAINS] = {"contains", 2, 0}, [B_LEN] = {"len", 1, 0},
-    [B_TEXT] = {"text", 1, 0},         [B_TODAY] = {"today", 0, 0},
-    [B_NOW] = {"now", 0, 0},           [B_DATE] = {"date", 1, 0},
-    [B_DAY] = {"day", 1, 0},           [B_MONTH] = {"month", 1, 0},
-    [B_YEAR] = {"year", 1, 0},         [B_WEEKDAY] = {"weekday", 1, 0},
-    [B_START_OF_MONTH] = {"start_of_month", 1, 0}, [B_END_OF_MONTH] = {"end_of_month", 1, 0},
-    [B_DAYS_BETWEEN] = {"days_between", 2, 0}, [B_ABS] = {"abs", 1, 0},
-    [B_ROUND] = {"round", 1, 0},       [B_HAS_ROLE] = {"has_role", 2, 0},
-    [B_NOTIFICATIONS] = {"notifications", 1, 1}, [B_TASKS] = {"tasks", 1, 1},
-    [B_QUESTIONS] = {"questions", 1, 1}, [B_MESSAGES] = {"messages", 1, 1},
-    [B_DOCUMENTS] = {"documents", 1, 1}, [B_WEBHOOKS] = {"webhooks", 0, 1},
-    [B_NOTIFIED] = {"notified", 2, 1}, [B_TASKED] = {"tasked", 2, 1},
-    [B_MESSAGED] = {"messaged", 2, 1},
+#define BUILTIN(id, name, nargs, test) {name, nargs, test},
+#include "bytecode/builtins.def"
+#undef BUILTIN
 };
 
 int ev_builtin(const char *name) {

@@ -165,6 +165,7 @@ Stage *chk_stage_ref(Checker *c, Node *ref, Entity *e, Direction *near) {
     Direction *d = find_direction(c, ref->a, ref->a->name, true);
     if (!d) return NULL;
     ref->a->sym = d;
+    ref->a->symk = SYM_DIRECTION;
     s = direction_stage(d, ref->name);
     if (!s) {
       NameVec names = {0};
@@ -200,6 +201,7 @@ Stage *chk_stage_ref(Checker *c, Node *ref, Entity *e, Direction *near) {
     return NULL;
   }
   ref->sym = s;
+  ref->symk = SYM_STAGE;
   ref->type = type_basic(T_STAGE);
   return s;
 }
@@ -215,6 +217,7 @@ static Type *lookup_name(Checker *c, Node *e, Type *expected) {
     Field *f = c->cx && c->cx->self ? entity_field(c->cx->self, e->name) : NULL;
     if (v && !(l && l->type == expected) && !(f && f->type == expected)) {
       e->sym = (void *)v;
+      e->symk = SYM_ENUMVAL;
       return expected;
     }
   }
@@ -231,24 +234,28 @@ static Type *lookup_name(Checker *c, Node *e, Type *expected) {
   Local *l = scope_find(c, e->name);
   if (l) {
     e->sym = l->decl;
+    e->symk = SYM_LOCAL;
     return l->type;
   }
   if (c->cx && c->cx->self) {
     Field *f = entity_field(c->cx->self, e->name);
     if (f) {
       e->sym = f;
+      e->symk = SYM_FIELD;
       return f->type;
     }
   }
   UserDef *u = sym_user(c, e->name);
   if (u) {
     e->sym = u;
+    e->symk = SYM_USER;
     return type_basic(T_USER);
   }
   if (expected && expected->kind == T_ENUM) {
     const EnumValue *v = enum_find(expected->enm, e->name);
     if (v) {
       e->sym = (void *)v;
+      e->symk = SYM_ENUMVAL;
       return expected;
     }
   }
@@ -256,6 +263,7 @@ static Type *lookup_name(Checker *c, Node *e, Type *expected) {
     Role *r = model_role(c->m, e->name);
     if (r) {
       e->sym = r;
+      e->symk = SYM_ROLE;
       return expected;
     }
   }
@@ -263,6 +271,7 @@ static Type *lookup_name(Checker *c, Node *e, Type *expected) {
     Direction *d = model_direction(c->m, e->name);
     if (d) {
       e->sym = d;
+      e->symk = SYM_DIRECTION;
       return expected;
     }
   }
@@ -351,12 +360,14 @@ static Type *check_member(Checker *c, Node *e) {
     Field *f = sym_need_field(c, t->entity, e->name_span, e->name);
     if (!f) return err();
     e->sym = f;
+    e->symk = SYM_FIELD;
     return f->type;
   }
   case T_EVENT: {
     Field *f = sym_need_payload(c, t->event, e->name_span, e->name);
     if (!f) return err();
     e->sym = f;
+    e->symk = SYM_PAYLOAD;
     return f->type;
   }
   case T_USER: return fixed_member(c, e, t, user_members, sizeof user_members / sizeof *user_members);
@@ -382,10 +393,11 @@ static Type *check_call(Checker *c, Node *e) {
   if (!f) {
     NameVec names = {0};
     for (size_t i = 0; i < c->m->funcs.len; i++) vec_push(&names, c->m->funcs.items[i]->name);
-    static const char *const bnames[] = {"count", "total", "min", "max", "contains", "len",
-                                         "text", "today", "now", "date", "day", "month", "year",
-                                         "weekday", "start_of_month", "end_of_month",
-                                         "days_between", "abs", "round", "has_role"};
+    static const char *const bnames[] = {
+#define BUILTIN(id, name, nargs, test) name,
+#include "bytecode/builtins.def"
+#undef BUILTIN
+    };
     for (size_t i = 0; i < sizeof bnames / sizeof *bnames; i++) vec_push(&names, bnames[i]);
     sym_unknown(c, e->name_span, D_UNKNOWN_FN, "function", e->name, names.items, names.len);
     vec_free(&names);
@@ -393,6 +405,7 @@ static Type *check_call(Checker *c, Node *e) {
     return err();
   }
   e->sym = f;
+  e->symk = SYM_FUNC;
   size_t n = ast_list_len(e->list);
   if (n != f->nparams) {
     diag_error(c->d, e->span, D_ARITY, "%s() takes %zu argument%s, not %zu", f->name, f->nparams,
@@ -701,6 +714,7 @@ static Type *check(Checker *c, Node *e, Type *expected) {
     Role *r = sym_need_role(c, e->name_span, e->name);
     if (!r) return err();
     e->sym = r;
+    e->symk = SYM_ROLE;
     return type_basic(T_ROLE);
   }
   default:

@@ -104,11 +104,13 @@ static void check_set(Checker *c, Node *s) {
     if (l) {
       want = l->type;
       t->sym = l->decl;
+      t->symk = SYM_LOCAL;
     } else if (c->cx->self) {
       Field *f = writable_field(c, c->cx->self, t->name, t->span);
       if (f) {
         want = f->type;
         t->sym = f;
+        t->symk = SYM_FIELD;
       } else if ((f = entity_field(c->cx->self, t->name))) {
         want = f->type;
       }
@@ -127,6 +129,7 @@ static void check_set(Checker *c, Node *s) {
         if (f) {
           want = f->type;
           t->sym = f;
+          t->symk = SYM_FIELD;
         } else if ((f = entity_field(ot->entity, t->name))) {
           want = f->type; /* read-only: reported; still type the value */
         }

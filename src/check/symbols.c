@@ -528,14 +528,19 @@ static void add_back_references(Checker *c) {
     for (int k = 0; k < E__COUNT; k++) {
       Entity *src = &c->m->entities[k];
       int refs = 0;
+      Field *via = NULL;
       for (size_t i = 0; i < src->fields.len; i++) {
         Type *t = src->fields.items[i]->type;
-        if (t->kind == T_RECORD && t->entity == target) refs++;
+        if (t->kind == T_RECORD && t->entity == target) {
+          refs++;
+          via = src->fields.items[i];
+        }
       }
       if (refs != 1 || entity_field(target, src->plural)) continue;
       Field *f = sym_add_field(c, target, src->plural, src->plural,
                                type_list(c->a, &src->type), NULL);
       f->builtin = f->readonly = f->required = true;
+      f->backref_of = via;
     }
   }
 }
