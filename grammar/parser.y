@@ -803,5 +803,15 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, void *scanner, Parse
   }
   diag_error(ctx->diag, loc, D_SYNTAX, "%s", sb_str(&b));
   sb_free(&b);
+  /* the usual slips of people who write other languages */
+  bool eq_expected = false;
+  for (int i = 0; i < n; i++) eq_expected |= exp[i] == YYSYMBOL_EQ;
+  if (got == YYSYMBOL_YYEOF) return 0;
+  const char *name = yysymbol_name(got);
+  if (!strcmp(name, "'&'")) diag_note(ctx->diag, loc, "write 'and'");
+  else if (!strcmp(name, "'|'")) diag_note(ctx->diag, loc, "write 'or'");
+  else if (!strcmp(name, "'!'")) diag_note(ctx->diag, loc, "write 'not', or '!=' to compare");
+  else if (!strcmp(name, "'='") && (eq_expected || n >= NEXP))
+    diag_note(ctx->diag, loc, "to compare, write '=='");
   return 0;
 }

@@ -108,7 +108,7 @@ static void dump(FILE *out, const Node *n, int depth) {
   fputc('\n', out);
   const Node *kids[] = {n->a, n->b, n->c, n->d};
   for (int i = 0; i < 4; i++)
-    if (kids[i]) dump(out, kids[i], depth + 1);
+    if (kids[i]) dump_list(out, kids[i], depth + 1);  /* a slot may hold a list */
   dump_list(out, n->list, depth + 1);
   fprintf(out, "%*s)\n", depth * 2, "");
 }

@@ -311,8 +311,18 @@ static Type *check_name(Checker *c, Node *e, Type *expected) {
     diag_error(c->d, e->span, D_UNKNOWN_NAME, "unknown name '%s' (not a variable, nor a field of %s)",
                e->name, c->cx->self->name);
   else diag_error(c->d, e->span, D_UNKNOWN_NAME, "unknown name '%s'", e->name);
+  static const char *const units[] = {"minute", "minutes", "hour", "hours", "day", "days",
+                                      "week", "weeks", "month", "months", "year", "years",
+                                      "workday", "workdays", "workhour", "workhours"};
+  bool is_unit = false;
+  for (size_t i = 0; i < sizeof units / sizeof *units; i++) is_unit |= !strcmp(units[i], e->name);
   const char *best = diag_suggest(e->name, names.items, names.len);
-  if (best) diag_note(c->d, e->span, "did you mean '%s'?", best);
+  if (model_role(c->m, e->name))
+    diag_note(c->d, e->span, "'%s' is a role; to address everyone with it, write 'role %s'", e->name,
+              e->name);
+  else if (is_unit)
+    diag_note(c->d, e->span, "a duration has a number: 1 %s", e->name);
+  else if (best) diag_note(c->d, e->span, "did you mean '%s'?", best);
   else if (!c->cx || !c->cx->self) {
     if (c->cx && c->cx->place == PL_TEST)
       diag_note(c->d, e->span, "a test has no current record: name one, as in d.%s", e->name);

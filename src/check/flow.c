@@ -286,10 +286,12 @@ static void nullable_walk(Checker *c, Node *n, TimerCtx *t, bool safe) {
     diag_warning(c->d, n->span, D_NULLABLE_TIMER,
                  "this timer depends on '%s', which may be empty: the timer would never fire",
                  f->name);
+    const SrcFile *src = srcset_get(&c->p->srcs, n->span.file);
+    int len = (int)(n->span.end - n->span.start);
     diag_note(c->d, n->span,
               "make the field required, list it in the stage's 'require', or give a default: "
-              "(%s ?? today())",
-              f->name);
+              "(%.*s ?? today())",
+              len, src ? src->text + n->span.start : f->name);
     return;
   }
   if (n->kind == N_COMPREHEND) return;

@@ -546,7 +546,10 @@ void chk_function(Checker *c, FuncDef *f) {
   c->cx = &cx;
   scope_push(c);
   size_t i = 0;
-  for (Node *p = f->decl->list; p; p = p->next, i++) scope_add(c, p->name, f->params[i], p);
+  for (Node *p = f->decl->list; p; p = p->next, i++) {
+    Local *l = scope_find(c, p->name);
+    if (!(l && l->depth == c->depth)) scope_add(c, p->name, f->params[i], p); /* dups: reported */
+  }
   Node *body = f->decl->b;
   if (f->decl->flags & F_EXPR_BODY) {
     if (f->decl->a) {

@@ -33,7 +33,10 @@ static void unknown_among(Checker *c, Span at, DiagCode code, const char *what, 
 
 Role *sym_need_role(Checker *c, Span at, const char *name) {
   Role *r = model_role(c->m, name);
-  if (!r) unknown_among(c, at, D_UNKNOWN_ROLE, "role", name, (void *const *)c->m->roles.items, c->m->roles.len);
+  if (!r) {
+    unknown_among(c, at, D_UNKNOWN_ROLE, "role", name, (void *const *)c->m->roles.items, c->m->roles.len);
+    if (sym_user(c, name)) diag_note(c->d, at, "'%s' is a user; rules and roles name roles", name);
+  }
   return r;
 }
 
@@ -58,19 +61,27 @@ UserDef *sym_need_user(Checker *c, Span at, const char *name) {
   return u;
 }
 
+/* "deal has no field 'x'" with a suggestion among the fields. */
+static void no_field(Checker *c, Span at, const char *owner, const char *name, Field **fields,
+                     size_t n) {
+  diag_error(c->d, at, D_UNKNOWN_FIELD, "%s has no field '%s'", owner, name);
+  const char **names = xmalloc((n + 1) * sizeof *names);
+  for (size_t i = 0; i < n; i++) names[i] = fields[i]->name;
+  const char *best = diag_suggest(name, names, n);
+  if (best) diag_note(c->d, at, "did you mean '%s'?", best);
+  free(names);
+}
+
 Field *sym_need_field(Checker *c, Entity *e, Span at, const char *name) {
   Field *f = entity_field(e, name);
-  if (!f)
-    unknown_among(c, at, D_UNKNOWN_FIELD, arena_printf(c->a, "field of %s", e->name), name,
-                  (void *const *)e->fields.items, e->fields.len);
+  if (!f) no_field(c, at, e->name, name, e->fields.items, e->fields.len);
   return f;
 }
 
 Field *sym_need_payload(Checker *c, EventDef *ev, Span at, const char *name) {
   for (size_t i = 0; i < ev->fields.len; i++)
     if (!strcmp(ev->fields.items[i]->name, name)) return ev->fields.items[i];
-  unknown_among(c, at, D_UNKNOWN_FIELD, arena_printf(c->a, "payload field of '%s'", ev->name), name,
-                (void *const *)ev->fields.items, ev->fields.len);
+  no_field(c, at, arena_printf(c->a, "event '%s'", ev->name), name, ev->fields.items, ev->fields.len);
   return NULL;
 }
 

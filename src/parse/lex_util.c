@@ -280,6 +280,7 @@ int lex_time(ParseCtx *c, const char *s, int n, union YYSTYPE *v, Span *loc) {
 void lex_string_begin(ParseCtx *c, const Span *loc, int kind) {
   sb_clear(&c->sb);
   c->str_start = loc->start;
+  c->str_quote = loc->start;
 }
 
 /* Returns STRING (a whole plain string), STR_HEAD (text before the first

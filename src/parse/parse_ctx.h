@@ -28,7 +28,9 @@ typedef struct ParseCtx {
   uint32_t offset;       /* the lexer's byte position */
   /* strings: text gathered across rules, and where the token began */
   StrBuf sb;
-  uint32_t str_start;
+  uint32_t str_start;      /* where the current string piece starts */
+  uint32_t str_quote;      /* the opening quote of the innermost open string */
+  uint32_t quote_of[PARSE_MAX_INTERP];  /* str_quote of each string left by ${ */
   bool str_continues;    /* the next piece follows a ${...} */
   int str_kind[PARSE_MAX_INTERP];  /* 1: "..." 3: """...""" per open string */
   int brace[PARSE_MAX_INTERP];     /* open { inside each ${ } */

@@ -77,7 +77,7 @@ static const struct {
      "(entity deal (field tare \"Тара\" (enum (enum value own \"Собственная\") "
      "(enum value rented \"Арендованная\"))) (field payments \"Платежи\" (list (type money))) "
      "(field price \"Цена\" flags=2 (type money)) (field paid (type money) (call total "
-     "(name payments))) (field who (type user)) (handler change (name payments) (block (notify "
+     "(name payments))) (field who (type user)) (handler change (name payments) (name price) (block (notify "
      "(name owner) (string (text 'Оплачено ') (name paid))))) (handler create (block (task "
      "(name owner) (string 'Связаться') (duration '1 hour' 1 hour)))))",
      NULL
