@@ -660,25 +660,25 @@ init
 
 expr
   : primary
-  | expr OR expr                { $$ = binary(ctx, @$, OP_OR, $1, $3); }
-  | expr AND expr               { $$ = binary(ctx, @$, OP_AND, $1, $3); }
-  | NOT expr                    { $$ = unary(ctx, @$, OP_NOT, $2); }
-  | expr EQ expr                { $$ = binary(ctx, @$, OP_EQ, $1, $3); }
-  | expr NE expr                { $$ = binary(ctx, @$, OP_NE, $1, $3); }
-  | expr '<' expr               { $$ = binary(ctx, @$, OP_LT, $1, $3); }
-  | expr LE expr                { $$ = binary(ctx, @$, OP_LE, $1, $3); }
-  | expr '>' expr               { $$ = binary(ctx, @$, OP_GT, $1, $3); }
-  | expr GE expr                { $$ = binary(ctx, @$, OP_GE, $1, $3); }
+  | expr OR expr                { $$ = binary(ctx, @$, AOP_OR, $1, $3); }
+  | expr AND expr               { $$ = binary(ctx, @$, AOP_AND, $1, $3); }
+  | NOT expr                    { $$ = unary(ctx, @$, AOP_NOT, $2); }
+  | expr EQ expr                { $$ = binary(ctx, @$, AOP_EQ, $1, $3); }
+  | expr NE expr                { $$ = binary(ctx, @$, AOP_NE, $1, $3); }
+  | expr '<' expr               { $$ = binary(ctx, @$, AOP_LT, $1, $3); }
+  | expr LE expr                { $$ = binary(ctx, @$, AOP_LE, $1, $3); }
+  | expr '>' expr               { $$ = binary(ctx, @$, AOP_GT, $1, $3); }
+  | expr GE expr                { $$ = binary(ctx, @$, AOP_GE, $1, $3); }
   | expr IN '[' opt_args ']'
       { Node *l = NEW(LIST, @3); l->span.end = @5.end; l->list = $4.head;
-        $$ = binary(ctx, @$, OP_IN, $1, l); }
-  | expr COALESCE expr          { $$ = binary(ctx, @$, OP_COALESCE, $1, $3); }
-  | expr '+' expr               { $$ = binary(ctx, @$, OP_ADD, $1, $3); }
-  | expr '-' expr               { $$ = binary(ctx, @$, OP_SUB, $1, $3); }
-  | expr '*' expr               { $$ = binary(ctx, @$, OP_MUL, $1, $3); }
-  | expr '/' expr               { $$ = binary(ctx, @$, OP_DIV, $1, $3); }
-  | expr '%' expr               { $$ = binary(ctx, @$, OP_MOD, $1, $3); }
-  | '-' expr %prec NEG          { $$ = unary(ctx, @$, OP_NEG, $2); }
+        $$ = binary(ctx, @$, AOP_IN, $1, l); }
+  | expr COALESCE expr          { $$ = binary(ctx, @$, AOP_COALESCE, $1, $3); }
+  | expr '+' expr               { $$ = binary(ctx, @$, AOP_ADD, $1, $3); }
+  | expr '-' expr               { $$ = binary(ctx, @$, AOP_SUB, $1, $3); }
+  | expr '*' expr               { $$ = binary(ctx, @$, AOP_MUL, $1, $3); }
+  | expr '/' expr               { $$ = binary(ctx, @$, AOP_DIV, $1, $3); }
+  | expr '%' expr               { $$ = binary(ctx, @$, AOP_MOD, $1, $3); }
+  | '-' expr %prec NEG          { $$ = unary(ctx, @$, AOP_NEG, $2); }
   ;
 
 primary

@@ -43,23 +43,23 @@ size_t ast_list_len(const Node *n) {
 
 const char *ast_op_str(Op op) {
   switch (op) {
-  case OP_ADD: return "+";
-  case OP_SUB: return "-";
-  case OP_MUL: return "*";
-  case OP_DIV: return "/";
-  case OP_MOD: return "%";
-  case OP_EQ: return "==";
-  case OP_NE: return "!=";
-  case OP_LT: return "<";
-  case OP_LE: return "<=";
-  case OP_GT: return ">";
-  case OP_GE: return ">=";
-  case OP_AND: return "and";
-  case OP_OR: return "or";
-  case OP_NOT: return "not";
-  case OP_NEG: return "-";
-  case OP_IN: return "in";
-  case OP_COALESCE: return "??";
+  case AOP_ADD: return "+";
+  case AOP_SUB: return "-";
+  case AOP_MUL: return "*";
+  case AOP_DIV: return "/";
+  case AOP_MOD: return "%";
+  case AOP_EQ: return "==";
+  case AOP_NE: return "!=";
+  case AOP_LT: return "<";
+  case AOP_LE: return "<=";
+  case AOP_GT: return ">";
+  case AOP_GE: return ">=";
+  case AOP_AND: return "and";
+  case AOP_OR: return "or";
+  case AOP_NOT: return "not";
+  case AOP_NEG: return "-";
+  case AOP_IN: return "in";
+  case AOP_COALESCE: return "??";
   default: return "?";
   }
 }

@@ -33,10 +33,10 @@ typedef enum DurUnit {
 } DurUnit;
 
 typedef enum Op {
-  OP_NONE,
-  OP_ADD, OP_SUB, OP_MUL, OP_DIV, OP_MOD,
-  OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
-  OP_AND, OP_OR, OP_NOT, OP_NEG, OP_IN, OP_COALESCE
+  AOP_NONE,
+  AOP_ADD, AOP_SUB, AOP_MUL, AOP_DIV, AOP_MOD,
+  AOP_EQ, AOP_NE, AOP_LT, AOP_LE, AOP_GT, AOP_GE,
+  AOP_AND, AOP_OR, AOP_NOT, AOP_NEG, AOP_IN, AOP_COALESCE
 } Op;
 
 enum NodeFlags {

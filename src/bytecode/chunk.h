@@ -56,13 +56,13 @@ typedef struct TypeDesc {
   uint16_t ref;        /* V_REC: entity kind; V_ENUM: enum id */
 } TypeDesc;
 
-typedef enum FuncKind {
+typedef enum FnKind {
   FN_USER, FN_HANDLER, FN_GUARD, FN_TRIGGER, FN_COMPUTED, FN_MOMENT, FN_TEST, FN_MESSAGE
-} FuncKind;
+} FnKind;
 
 typedef struct Func {
   const char *name;    /* for traces: "stage contract, on enter" */
-  uint8_t kind;        /* FuncKind */
+  uint8_t kind;        /* FnKind */
   uint8_t nparams;
   uint8_t nregs;
   int16_t entity;      /* the current record's entity, -1 for none */

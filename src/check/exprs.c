@@ -52,7 +52,7 @@ Local *scope_find(Checker *c, const char *name) {
 /* ---- compatibility -------------------------------------------------------- */
 
 static bool is_num_literal(const Node *e) {
-  if (e->kind == N_UNARY && e->op == OP_NEG) e = e->a;
+  if (e->kind == N_UNARY && e->op == AOP_NEG) e = e->a;
   return e->kind == N_INT || e->kind == N_DECIMAL;
 }
 
@@ -457,21 +457,21 @@ static Type *arith(Checker *c, Node *e, Type *l, Type *r) {
   TypeKind a = l->kind, b = r->kind;
   bool num_a = type_is_numeric(l), num_b = type_is_numeric(r);
   switch (e->op) {
-  case OP_ADD:
+  case AOP_ADD:
     if (a == T_TEXT && b == T_TEXT) return l;
     /* fall through */
-  case OP_SUB:
+  case AOP_SUB:
     if (a == T_INT && b == T_INT) return l;
     if ((a == T_DECIMAL || a == T_INT) && (b == T_DECIMAL || b == T_INT)) return type_basic(T_DECIMAL);
     if (a == T_MONEY && b == T_MONEY) return l;
     if (b == T_DURATION && a == T_DATE) return has_day_units(e->b) ? l : type_basic(T_DATETIME);
     if (b == T_DURATION && (a == T_DATETIME || a == T_DURATION)) return l;
-    if (e->op == OP_ADD && a == T_DURATION && (b == T_DATE || b == T_DATETIME))
+    if (e->op == AOP_ADD && a == T_DURATION && (b == T_DATE || b == T_DATETIME))
       return b == T_DATE && !has_day_units(e->a) ? type_basic(T_DATETIME) : r;
-    if (e->op == OP_SUB && (a == T_DATE || a == T_DATETIME) && (b == T_DATE || b == T_DATETIME))
+    if (e->op == AOP_SUB && (a == T_DATE || a == T_DATETIME) && (b == T_DATE || b == T_DATETIME))
       return type_basic(T_DURATION);
     return bad_operands(c, e, l, r);
-  case OP_MUL:
+  case AOP_MUL:
     if (a == T_INT && b == T_INT) return l;
     if (a == T_MONEY && (b == T_INT || b == T_DECIMAL)) return l;
     if (b == T_MONEY && (a == T_INT || a == T_DECIMAL)) return r;
@@ -479,13 +479,13 @@ static Type *arith(Checker *c, Node *e, Type *l, Type *r) {
     if (a == T_DURATION && b == T_INT) return l;
     if (b == T_DURATION && a == T_INT) return r;
     return bad_operands(c, e, l, r);
-  case OP_DIV:
+  case AOP_DIV:
     if (a == T_MONEY && (b == T_INT || b == T_DECIMAL)) return l;
     if (a == T_MONEY && b == T_MONEY) return type_basic(T_DECIMAL);
     if (num_a && num_b && a != T_MONEY && b != T_MONEY) return type_basic(T_DECIMAL);
     if (a == T_DURATION && b == T_INT) return l;
     return bad_operands(c, e, l, r);
-  case OP_MOD:
+  case AOP_MOD:
     if (a == T_INT && b == T_INT) return l;
     return bad_operands(c, e, l, r);
   default: return bad_operands(c, e, l, r);
@@ -512,21 +512,21 @@ static void both_sides(Checker *c, Node *e, Type **l, Type **r) {
 static Type *check_binary(Checker *c, Node *e) {
   Type *l, *r;
   switch (e->op) {
-  case OP_AND:
-  case OP_OR:
+  case AOP_AND:
+  case AOP_OR:
     chk_cond(c, e->a, arena_printf(c->a, "the left side of '%s'", ast_op_str((Op)e->op)));
     chk_cond(c, e->b, arena_printf(c->a, "the right side of '%s'", ast_op_str((Op)e->op)));
     return type_basic(T_BOOL);
-  case OP_EQ:
-  case OP_NE:
+  case AOP_EQ:
+  case AOP_NE:
     both_sides(c, e, &l, &r);
     if (type_is_error(l) || type_is_error(r)) return type_basic(T_BOOL);
     if (!chk_fits(c, e->b, r, l) && !chk_fits(c, e->a, l, r)) bad_operands(c, e, l, r);
     return type_basic(T_BOOL);
-  case OP_LT:
-  case OP_LE:
-  case OP_GT:
-  case OP_GE:
+  case AOP_LT:
+  case AOP_LE:
+  case AOP_GT:
+  case AOP_GE:
     both_sides(c, e, &l, &r);
     if (type_is_error(l) || type_is_error(r)) return type_basic(T_BOOL);
     l = adapt(e->a, l, r);
@@ -537,7 +537,7 @@ static Type *check_binary(Checker *c, Node *e) {
                                     r->kind != T_MONEY))))
       bad_operands(c, e, l, r);
     return type_basic(T_BOOL);
-  case OP_IN: {
+  case AOP_IN: {
     l = chk_expr(c, e->a, NULL);
     for (Node *x = e->b->list; x; x = x->next) {
       Type *t = chk_expr(c, x, l);
@@ -547,7 +547,7 @@ static Type *check_binary(Checker *c, Node *e) {
     e->b->type = type_list(c->a, type_is_error(l) ? type_basic(T_NULL) : l);
     return type_basic(T_BOOL);
   }
-  case OP_COALESCE:
+  case AOP_COALESCE:
     l = chk_expr(c, e->a, NULL);
     r = chk_expr(c, e->b, l);
     if (type_is_error(l) || type_is_error(r)) return err();
@@ -559,7 +559,7 @@ static Type *check_binary(Checker *c, Node *e) {
     r = chk_expr(c, e->b, NULL);
     if (type_is_error(l) || type_is_error(r)) return err();
     /* a literal adapts to what it is added to, but scales: money * 2 */
-    if (e->op != OP_MUL && e->op != OP_DIV) {
+    if (e->op != AOP_MUL && e->op != AOP_DIV) {
       l = adapt(e->a, l, r);
       r = adapt(e->b, r, l);
     }
@@ -659,7 +659,7 @@ static Type *check(Checker *c, Node *e, Type *expected) {
   case N_MEMBER: return check_member(c, e);
   case N_CALL: return check_call(c, e);
   case N_UNARY:
-    if (e->op == OP_NOT) {
+    if (e->op == AOP_NOT) {
       chk_cond(c, e->a, "the operand of 'not'");
       return type_basic(T_BOOL);
     } else {

@@ -271,7 +271,7 @@ static bool stage_requires(Stage *s, Field *f) {
 /* Walks a moment expression; fields under the left of `??` are safe. */
 static void nullable_walk(Checker *c, Node *n, TimerCtx *t, bool safe) {
   if (!n) return;
-  if (n->kind == N_BINARY && n->op == OP_COALESCE) {
+  if (n->kind == N_BINARY && n->op == AOP_COALESCE) {
     nullable_walk(c, n->a, t, true);
     nullable_walk(c, n->b, t, safe);
     return;

@@ -104,19 +104,19 @@ enum { P_OR = 1, P_AND, P_NOT, P_CMP, P_COALESCE, P_ADD, P_MUL, P_NEG, P_PRIMARY
 
 static int binary_prec(int op) {
   switch (op) {
-  case OP_OR: return P_OR;
-  case OP_AND: return P_AND;
-  case OP_EQ: case OP_NE: case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_IN:
+  case AOP_OR: return P_OR;
+  case AOP_AND: return P_AND;
+  case AOP_EQ: case AOP_NE: case AOP_LT: case AOP_LE: case AOP_GT: case AOP_GE: case AOP_IN:
     return P_CMP;
-  case OP_COALESCE: return P_COALESCE;
-  case OP_ADD: case OP_SUB: return P_ADD;
+  case AOP_COALESCE: return P_COALESCE;
+  case AOP_ADD: case AOP_SUB: return P_ADD;
   default: return P_MUL;
   }
 }
 
 static int node_prec(const Node *n) {
   if (n->kind == N_BINARY) return binary_prec(n->op);
-  if (n->kind == N_UNARY) return n->op == OP_NOT ? P_NOT : P_NEG;
+  if (n->kind == N_UNARY) return n->op == AOP_NOT ? P_NOT : P_NEG;
   return P_PRIMARY;
 }
 
@@ -163,8 +163,8 @@ static void unparse(StrBuf *b, const Node *n, int min_prec) {
   case N_UNARY:
     /* `not` parenthesizes any operator: "not (sum > 0)" reads better than
     ** the equivalent "not sum > 0" */
-    sb_puts(b, n->op == OP_NOT ? "not " : "-");
-    unparse(b, n->a, n->op == OP_NOT ? P_PRIMARY : prec);
+    sb_puts(b, n->op == AOP_NOT ? "not " : "-");
+    unparse(b, n->a, n->op == AOP_NOT ? P_PRIMARY : prec);
     break;
   case N_INT:
     if (n->text) sb_puts(b, n->text);
@@ -329,11 +329,11 @@ static void walk_if(Graph *g, const Walk *w, const char *cond, const Node *n) {
     ** "a != b" (both compare emptiness the same way) */
     sb_clear(&b);
     const Node *c = n->a;
-    if (c && c->kind == N_UNARY && c->op == OP_NOT) {
+    if (c && c->kind == N_UNARY && c->op == AOP_NOT) {
       unparse(&b, c->a, 0);
-    } else if (c && c->kind == N_BINARY && (c->op == OP_EQ || c->op == OP_NE)) {
+    } else if (c && c->kind == N_BINARY && (c->op == AOP_EQ || c->op == AOP_NE)) {
       Node neg = *c;
-      neg.op = c->op == OP_EQ ? OP_NE : OP_EQ;
+      neg.op = c->op == AOP_EQ ? AOP_NE : AOP_EQ;
       unparse(&b, &neg, 0);
     } else {
       sb_puts(&b, "not ");

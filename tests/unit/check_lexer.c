@@ -294,21 +294,21 @@ START_TEST(lex_1_15_comments) {
   /* a / alone is division, not a comment */
   const Node *n = expr_of("a / b");
   TU_NO_ERRORS(&tu_p);
-  ck_assert_int_eq(n->op, OP_DIV);
+  ck_assert_int_eq(n->op, AOP_DIV);
 }
 END_TEST
 
 START_TEST(lex_1_16_punctuation) {
   const Node *n = expr_of("a ?? b != c");
   TU_NO_ERRORS(&tu_p);
-  ck_assert_int_eq(n->op, OP_NE);
-  ck_assert_int_eq(n->a->op, OP_COALESCE);
+  ck_assert_int_eq(n->op, AOP_NE);
+  ck_assert_int_eq(n->a->op, AOP_COALESCE);
   n = expr_of("a <= b");
-  ck_assert_int_eq(n->op, OP_LE);
+  ck_assert_int_eq(n->op, AOP_LE);
   n = expr_of("a >= b");
-  ck_assert_int_eq(n->op, OP_GE);
+  ck_assert_int_eq(n->op, AOP_GE);
   n = expr_of("a % b");
-  ck_assert_int_eq(n->op, OP_MOD);
+  ck_assert_int_eq(n->op, AOP_MOD);
   /* ';' separates items but is never needed */
   Program *p = tu_load("role a; role b;; role c");
   TU_NO_ERRORS(p);
