@@ -1565,6 +1565,11 @@ static void errf(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
+/* Checks, in this order: the size and the magic, the major version, the
+** guard, the CRC (a mismatch where the section table reaches past the end
+** is reported as a truncation), the section table (every section inside
+** the file, behind the table; no known section twice; none missing), then
+** decodes each known section with bounds checks, and runs bc_verify. */
 Chunk *bc_read(const uint8_t *data, size_t len, char *err, size_t errlen) {
   if (err && errlen) err[0] = '\0';
   if (len < 4 || memcmp(data, MAGIC, 4)) {

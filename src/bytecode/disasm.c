@@ -209,7 +209,8 @@ static void print_tables(FILE *out, const Chunk *c) {
     const EntityDef *e = &c->entities[i];
     fprintf(out, "  %u %s", i, nz(e->name));
     if (e->title) fprintf(out, " \"%s\"", e->title);
-    fprintf(out, ": fields %u..%u\n", e->first_field, e->first_field + e->nfields - 1);
+    if (e->nfields) fprintf(out, ": fields %u..%u\n", e->first_field, e->first_field + e->nfields - 1);
+    else fprintf(out, ": no fields\n");
   }
   if (c->ndirections) fprintf(out, "directions:\n");
   for (uint32_t i = 0; i < c->ndirections; i++) {

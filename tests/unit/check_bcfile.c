@@ -752,8 +752,8 @@ START_TEST(bcfile_1_7_disasm) {
     "deal.kind.bus",
     "role boss",
     "user \"ivanov\"",
-    "function 1 \"stage new, on enter\": handler, 1 params, 4 registers, entity deal, "
-    "event payment.received, deals.pipe",
+    ("function 1 \"stage new, on enter\": handler, 1 params, 4 registers, entity deal, "
+     "event payment.received, deals.pipe"),
     "; deals.pipe:5 | fn main(x) {",
     "; deals.pipe:6 |   let y = x + 1",
     "     2     6  JMPIFNOT   2 3          ; to 6",
