@@ -1,19 +1,25 @@
 /*
 ** main.c: the funnel command line.
 **
-**   funnel check FILE...             check packs; exit 1 on errors
+**   funnel check FILE...             check packs (or verify .pipec files)
 **   funnel graph FILE [--format F]   draw a pack: dot, mermaid or json
+**   funnel build FILE -o OUT.pipec   compile a pack to bytecode
+**   funnel disasm FILE               list the bytecode of a pack or a .pipec
 **   funnel parse FILE                print the syntax tree (for debugging)
 **
 ** Exit status: 0 success, 1 errors in the input, 2 usage errors.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "bytecode/bcfile.h"
+#include "bytecode/disasm.h"
 #include "check/check.h"
+#include "compile/compile.h"
 #include "graph/graph.h"
 #include "parse/loader.h"
 
@@ -25,6 +31,8 @@ static void usage(FILE *out) {
         "commands:\n"
         "  check FILE...        check packs and report every error and warning\n"
         "  graph FILE           draw a pack's directions, stages and arrows\n"
+        "  build FILE -o OUT    compile a pack to a .pipec file (bytecode)\n"
+        "  disasm FILE          list the bytecode of a pack or a .pipec file\n"
         "  parse FILE           print the syntax tree of a file\n"
         "\n"
         "options:\n"
@@ -33,6 +41,8 @@ static void usage(FILE *out) {
         "                       graph: dot (default), mermaid or json\n"
         "  --color / --no-color color diagnostics (default: when stderr is a terminal)\n"
         "  -W error             treat warnings as errors\n"
+        "  -o FILE              build: where to write the .pipec\n"
+        "  --strip              build: leave out line information\n"
         "  -h, --help           show this help\n"
         "  -V, --version        show the version\n"
         "\n"
@@ -51,6 +61,8 @@ typedef struct Options {
   size_t nincludes;
   int color;          /* -1: auto */
   int werror;
+  const char *output;
+  int strip;
 } Options;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -90,6 +102,11 @@ static int parse_args(int argc, char **argv, Options *o) {
       if (!strcmp(a, "-W") && (++i >= argc || strcmp(argv[i], "error")))
         return usage_error("%s", "-W takes 'error'");
       o->werror = 1;
+    } else if (!strcmp(a, "-o")) {
+      if (++i >= argc) return usage_error("%s needs a file", a);
+      o->output = argv[i];
+    } else if (!strcmp(a, "--strip")) {
+      o->strip = 1;
     } else if (a[0] == '-' && a[1]) {
       return usage_error("unknown option '%s'", a);
     } else if (!o->command) {
@@ -102,8 +119,104 @@ static int parse_args(int argc, char **argv, Options *o) {
   return 0;
 }
 
+/* Is this a compiled pack? By its magic, not its name. */
+static bool is_pipec(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  unsigned char m[4] = {0};
+  size_t n = fread(m, 1, 4, f);
+  fclose(f);
+  return n == 4 && !memcmp(m, "\x1bPPC", 4);
+}
+
+/* Reads and verifies a .pipec; NULL after printing why not. */
+static Chunk *load_pipec(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    fprintf(stderr, "funnel: cannot read '%s': %s\n", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, len = 0;
+  uint8_t *buf = malloc(cap);
+  for (;;) {
+    if (len == cap) buf = realloc(buf, cap *= 2);
+    size_t n = fread(buf + len, 1, cap - len, f);
+    if (!n) break;
+    len += n;
+  }
+  fclose(f);
+  char err[256];
+  Chunk *c = bc_read(buf, len, err, sizeof err);
+  free(buf);
+  if (!c) fprintf(stderr, "%s: error: %s\n", path, err);
+  return c;
+}
+
+/* Loads, checks and compiles a pack, or reads a .pipec: the one way every
+** command that runs a pack gets its chunk. Prints diagnostics; NULL on
+** errors. */
+static Chunk *load_chunk(const Options *o, const char *file) {
+  if (is_pipec(file)) return load_pipec(file);
+  Program p;
+  program_init(&p);
+  LoadOpts lo = {o->includes, o->nincludes};
+  program_load(&p, file, &lo);
+  Model *m = check_program(&p);
+  Chunk *c = p.diag.nerrors ? NULL : compile_program(&p, m);
+  diag_sort(&p.diag);
+  if (p.diag.nerrors || p.diag.nwarnings) {
+    diag_print_text(&p.diag, stderr, o->color < 0 ? isatty(fileno(stderr)) : o->color);
+    diag_print_summary(&p.diag, stderr);
+  }
+  model_free(m);
+  program_free(&p);
+  return c;
+}
+
+static int cmd_build(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s", "build: give exactly one pack");
+  if (!o->output) return usage_error("%s", "build: say where to write it: -o FILE.pipec");
+  Chunk *c = load_chunk(o, o->files[0]);
+  if (!c) return 1;
+  char err[256];
+  if (!bc_verify(c, err, sizeof err)) {
+    fprintf(stderr, "funnel: internal error: the compiled pack does not verify: %s\n", err);
+    chunk_free(c);
+    return 1;
+  }
+  FILE *out = fopen(o->output, "wb");
+  if (!out) {
+    fprintf(stderr, "funnel: cannot write '%s': %s\n", o->output, strerror(errno));
+    chunk_free(c);
+    return 1;
+  }
+  int rc = bc_write(c, out, o->strip);
+  if (fclose(out) != 0) rc = -1;
+  chunk_free(c);
+  if (rc != 0) {
+    fprintf(stderr, "funnel: writing '%s' failed\n", o->output);
+    remove(o->output);
+    return 1;
+  }
+  return 0;
+}
+
+static int cmd_disasm(const Options *o) {
+  if (o->nfiles != 1) return usage_error("%s", "disasm: give exactly one pack or .pipec");
+  Chunk *c = load_chunk(o, o->files[0]);
+  if (!c) return 1;
+  bc_disasm(stdout, c, NULL);
+  chunk_free(c);
+  return 0;
+}
+
 /* Loads and checks one pack, printing its diagnostics. Returns 0, 1. */
 static int run_check(const Options *o, const char *file, bool json, FILE *out) {
+  if (is_pipec(file)) {
+    Chunk *c = load_pipec(file);
+    chunk_free(c);
+    return c ? 0 : 1;
+  }
   Program p;
   program_init(&p);
   LoadOpts lo = {o->includes, o->nincludes};
@@ -188,6 +301,8 @@ int main(int argc, char **argv) {
   if (!strcmp(o.command, "check")) rc = cmd_check(&o);
   else if (!strcmp(o.command, "graph")) rc = cmd_graph(&o);
   else if (!strcmp(o.command, "parse")) rc = cmd_parse(&o);
+  else if (!strcmp(o.command, "build")) rc = cmd_build(&o);
+  else if (!strcmp(o.command, "disasm")) rc = cmd_disasm(&o);
   else rc = usage_error("unknown command '%s'", o.command);
   free(o.files);
   free(o.includes);

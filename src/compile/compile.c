@@ -290,9 +290,7 @@ static bool datetime_value(Compiler *C, const char *s, int64_t days, Value *out)
   return true;
 }
 
-/* The constant a literal node stands for, adapted to `as` (the type of the
-** other operand: a number next to money is money of the same currency,
-** which the VM supplies: see TOMONEY). */
+/* The constant a literal node stands for, or false if e is no literal. */
 static bool literal_value(FS *fs, const Node *e, Value *out) {
   switch (e->kind) {
   case N_INT: *out = v_int(e->ival); return true;
@@ -346,22 +344,12 @@ static int expr_reg(FS *fs, Node *e) {
 
 static bool is_int(const Node *e) { return e->type && e->type->kind == T_INT; }
 
-static bool is_literal_num(const Node *e) {
-  if (e->kind == N_UNARY && e->op == AOP_NEG) e = e->a;
-  return e->kind == N_INT || e->kind == N_DECIMAL;
-}
-
-/* Evaluates an operand; a numeric literal next to money becomes money of
-** the other side's currency at run time (TOMONEY with C = 255), next to a
-** decimal a decimal. */
+/* Evaluates an operand. A numeric literal next to money stays a number:
+** the VM's generic operations read a number next to money as an amount in
+** that money's currency, which is the checker's literal rule. */
 static int operand(FS *fs, Node *e, const Node *other) {
-  int r = expr_reg(fs, e);
-  if (other && is_literal_num(e) && other->type) {
-    if (other->type->kind == T_MONEY) emit(fs, MK_ABC(OP_TOMONEY, r, r, 255));
-    else if (other->type->kind == T_DECIMAL && e->type->kind == T_INT)
-      emit(fs, MK_ABC(OP_TODEC, r, r, 0));
-  }
-  return r;
+  (void)other;
+  return expr_reg(fs, e);
 }
 
 static void compare(FS *fs, Node *e, int r) {
@@ -768,10 +756,6 @@ static void expect_stmt(FS *fs, Node *s) {
     bool ints = is_int(c->a) && is_int(c->b);
     expr_to(fs, c->a, base + 1);
     expr_to(fs, c->b, base + 2);
-    if (is_literal_num(c->a) && c->b->type && c->b->type->kind == T_MONEY)
-      emit(fs, MK_ABC(OP_TOMONEY, base + 1, base + 1, 255));
-    if (is_literal_num(c->b) && c->a->type && c->a->type->kind == T_MONEY)
-      emit(fs, MK_ABC(OP_TOMONEY, base + 2, base + 2, 255));
     int a = base + 1, b = base + 2;
     switch (c->op) {
     case AOP_EQ: emit(fs, MK_ABC(OP_EQ, base, a, b)); break;
