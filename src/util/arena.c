@@ -62,6 +62,20 @@ void arena_free(Arena *a) {
   a->total = 0;
 }
 
+void arena_reset(Arena *a) {
+  ArenaBlock *b = a->head;
+  if (!b) return;
+  ArenaBlock *p = b->prev;
+  while (p) {
+    ArenaBlock *q = p->prev;
+    free(p);
+    p = q;
+  }
+  b->prev = NULL;
+  b->used = 0;
+  a->total = 0;
+}
+
 void *arena_alloc(Arena *a, size_t n) {
   const size_t align = sizeof(max_align_t);
   n = (n + align - 1) & ~(align - 1);

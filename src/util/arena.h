@@ -17,6 +17,9 @@ typedef struct Arena {
 
 void arena_init(Arena *a);
 void arena_free(Arena *a);
+/* Forgets everything allocated, keeping one block for reuse: the cheap
+** reset between two runs of the VM. */
+void arena_reset(Arena *a);
 /* Returns n zeroed bytes aligned for any type. */
 void *arena_alloc(Arena *a, size_t n);
 /* Copies n bytes of s and adds a terminating NUL. */

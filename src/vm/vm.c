@@ -147,13 +147,15 @@ static VmStatus execute(Vm *vm, int floor, Value *result);
 
 VmStatus vm_run(Vm *vm, uint32_t func, const Value *args, int nargs, Value self, Value event,
                 int64_t now, Value *result) {
-  arena_free(&vm->scratch);
+  arena_reset(&vm->scratch);
   vm->nframes = 0;
+  vm->nrefusals = 0;
   vm->budget = vm->limits.budget;
   vm->self = self;
   vm->event = event;
   vm->now = now;
-  memset(&vm->error, 0, sizeof vm->error);
+  vm->error.code = 0;
+  vm->error.message[0] = vm->error.trace[0] = '\0';
   *result = v_null();
   if (func >= vm->ch->nfuncs) {
     vm_fail(vm, RE_TYPE, "no function %u", func);
@@ -307,7 +309,14 @@ next:
 
     /* EQ A B C, NE: equality on every type; money equals a number of the
     ** same amount; null equals only null. */
-    VM_CASE(EQ) { *RA = v_bool(vm_equal(RB, RC)); VM_NEXT(); }
+    VM_CASE(EQ) {
+      if (RB->type == RC->type && RB->type != V_TEXT && RB->type <= V_ENUM && RB->type != V_MONEY &&
+          RB->type != V_DURATION)
+        *RA = v_bool(RB->u.i == RC->u.i && RB->aux == RC->aux);
+      else
+        *RA = v_bool(vm_equal(RB, RC));
+      VM_NEXT();
+    }
     VM_CASE(NE) { *RA = v_bool(!vm_equal(RB, RC)); VM_NEXT(); }
     /* LT A B C, LE: order on numbers, money of one currency, dates,
     ** datetimes, durations and text; false when either side is null. */
