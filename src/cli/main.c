@@ -260,6 +260,15 @@ static int cmd_graph(const Options *o) {
   if (o->format && !graph_parse_format(o->format, &fmt))
     return usage_error("graph: unknown format '%s' (dot, mermaid or json)", o->format);
   if (o->nfiles != 1) return usage_error("%s", "graph: give exactly one pack");
+  /* graph: a .pipec is drawn from its chunk (src/graph/graph_chunk.c) */
+  if (is_pipec(o->files[0])) {
+    Chunk *c = load_pipec(o->files[0]);
+    if (!c) return 1;
+    graph_write_chunk(stdout, c, fmt);
+    chunk_free(c);
+    return 0;
+  }
+  /* end graph: .pipec */
   Program p;
   program_init(&p);
   LoadOpts lo = {o->includes, o->nincludes};

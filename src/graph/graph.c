@@ -1,13 +1,15 @@
 /*
-** graph.c: `funnel graph`, a checked pack drawn as dot, mermaid or JSON.
+** graph.c: `funnel graph`, a pack drawn as dot, mermaid or JSON.
 **
-** Design. Drawing happens in two steps. First collect() walks the model in
-** declaration order and turns every trigger and every move, create and
-** convert found in a handler into an Arrow: a source, a target stage, a
-** kind and a label in three parts: the cause ("email.read", "after 3 days"),
-** the action when it is not plain ("create deal", "convert with contact",
-** "move d") and the condition ("when sum > 0", "if not closed"). Then one
-** writer per format renders the same arrow list, so the three formats always
+** Design. Drawing happens in two steps. First a builder fills a Desc (see
+** graph_int.h): the directions and stages, and every trigger and every move,
+** create and convert found in a handler as an arrow with a source, a target
+** stage, a kind and a label in three parts: the cause ("email.read", "after
+** 3 days"), the action when it is not plain ("create deal", "convert with
+** contact", "move d") and the condition ("when sum > 0", "if not closed").
+** This file holds the builder from the checker's Model (a source pack);
+** graph_chunk.c holds the one from a compiled Chunk (a .pipec). Then one
+** writer per format renders the same Desc, so the three formats always
 ** agree. A diagram leaves the cause out when the arrow starts at the node of
 ** its own event; JSON always gives the whole label.
 **
@@ -34,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph/graph_int.h"
 #include "util/strbuf.h"
 
 /* The longest condition a diagram shows, in code points, before "…". */
@@ -55,45 +58,80 @@
 #define C_ENTITY_FILL "#f3e5f5"
 #define C_MUTED "#78909c"
 
-typedef enum ArrowKind { AK_TRIGGER, AK_ROBOT, AK_CREATE, AK_CONVERT } ArrowKind;
-
 static const char *const kind_names[] = {"trigger", "robot", "create", "convert"};
 static const char *const kind_colors[] = {C_TRIGGER, C_ROBOT, C_CREATE, C_CONVERT};
 
-typedef enum SrcKind { SRC_STAGE, SRC_DIRECTION, SRC_EVENT, SRC_ENTITY } SrcKind;
+/* ---- the description ---------------------------------------------------- */
 
-typedef struct Source {
-  SrcKind kind;
-  const Stage *stage;      /* SRC_STAGE */
-  const Direction *dir;    /* SRC_DIRECTION */
-  const char *event;       /* SRC_EVENT: the event's name */
-  const EventDef *evdef;   /* SRC_EVENT: its definition, if resolved */
-  const Entity *entity;    /* SRC_ENTITY */
-} Source;
+void graph_desc_init(Desc *d) {
+  memset(d, 0, sizeof *d);
+  arena_init(&d->arena);
+}
 
-typedef struct Arrow {
-  ArrowKind kind;
-  Source from;
-  const Stage *to;
-  const char *cause;       /* "email.read", "on enter", "after 3 days"; may be NULL */
-  const char *action;      /* "create deal", "convert", "move d"; NULL for a plain move */
-  const char *cond;        /* "when sum > 0", "if x > 1"; may be NULL */
-  const char *event;       /* the event that causes it, or NULL */
-  bool back;               /* a trigger that may move back */
-} Arrow;
+void graph_desc_free(Desc *d) {
+  for (size_t i = 0; i < d->entities.len; i++) vec_free(&d->entities.items[i].fields);
+  for (size_t i = 0; i < d->events.len; i++) vec_free(&d->events.items[i].payload);
+  vec_free(&d->dirs);
+  vec_free(&d->stages);
+  vec_free(&d->arrows);
+  vec_free(&d->event_nodes);
+  vec_free(&d->entities);
+  vec_free(&d->enums);
+  vec_free(&d->roles);
+  vec_free(&d->events);
+  vec_free(&d->calendars);
+  arena_free(&d->arena);
+}
 
-/* An event node: one per event that starts an arrow. */
-typedef struct EventNode {
-  const char *name, *title;
-} EventNode;
+static bool same_str(const char *x, const char *y) {
+  return x == y || (x && y && !strcmp(x, y));
+}
 
+static bool same_source(const GSource *x, const GSource *y) {
+  return x->kind == y->kind && x->id == y->id && same_str(x->event, y->event);
+}
+
+static void note_event(Desc *d, const char *name) {
+  for (size_t i = 0; i < d->event_nodes.len; i++)
+    if (!strcmp(d->event_nodes.items[i].name, name)) return;
+  GEventNode e = {name, name};
+  for (size_t i = 0; i < d->events.len; i++) {
+    const GEvent *ev = &d->events.items[i];
+    if (!strcmp(ev->name, name)) {
+      if (ev->title) e.title = ev->title;
+      break;
+    }
+  }
+  vec_push(&d->event_nodes, e);
+}
+
+void graph_add_arrow(Desc *d, GArrow a) {
+  for (size_t i = 0; i < d->arrows.len; i++) {
+    const GArrow *o = &d->arrows.items[i];
+    if (o->kind == a.kind && o->to == a.to && same_source(&o->from, &a.from) &&
+        same_str(o->cause, a.cause) && same_str(o->action, a.action) &&
+        same_str(o->cond, a.cond) && o->back == a.back)
+      return;
+  }
+  switch (a.from.kind) {
+  case SRC_DIRECTION: d->dirs.items[a.from.id].used = true; break;
+  case SRC_EVENT: note_event(d, a.from.event); break;
+  case SRC_ENTITY: d->entities.items[a.from.id].used = true; break;
+  default: break;
+  }
+  vec_push(&d->arrows, a);
+}
+
+/* ---- the Model's builder -------------------------------------------------- */
+
+/* A builder from the Model: the Desc it fills, and where each Stage (by
+** Stage.id) and EnumDef went. */
 typedef struct Graph {
   const Model *m;
-  Arena arena;             /* labels and ids; freed with the graph */
-  VEC(Arrow) arrows;
-  VEC(EventNode) events;
-  bool *dir_used;          /* by Direction.index: the "any stage" node is drawn */
-  bool entity_used[E__COUNT];
+  Desc *d;
+  size_t *stage_at;        /* by Stage.id: its index in Desc.stages */
+  VEC(const EnumDef *) enum_from;
+  VEC(GEnum *) enum_to;
 } Graph;
 
 /* ---- printing expressions back ------------------------------------------ */
@@ -230,60 +268,45 @@ static void unparse(StrBuf *b, const Node *n, int min_prec) {
   if (paren) sb_putc(b, ')');
 }
 
-/* The text of expression n, in the graph's arena; prefix goes first. */
+/* The text of expression n, in the Desc's arena; prefix goes first. */
 static const char *expr_text(Graph *g, const char *prefix, const Node *n) {
   StrBuf b = {0};
   sb_puts(&b, prefix);
   unparse(&b, n, 0);
-  const char *s = arena_strdup(&g->arena, sb_str(&b));
+  const char *s = arena_strdup(&g->d->arena, sb_str(&b));
   sb_free(&b);
   return s;
 }
 
 /* ---- collecting arrows ---------------------------------------------------- */
 
-static bool same_source(const Source *x, const Source *y) {
-  return x->kind == y->kind && x->stage == y->stage && x->dir == y->dir &&
-         x->entity == y->entity &&
-         (x->event == y->event || (x->event && y->event && !strcmp(x->event, y->event)));
-}
+typedef struct Source {
+  SrcKind kind;
+  const Stage *stage;      /* SRC_STAGE */
+  const Direction *dir;    /* SRC_DIRECTION */
+  const char *event;       /* SRC_EVENT: the event's name */
+  const Entity *entity;    /* SRC_ENTITY */
+} Source;
 
-static bool same_str(const char *x, const char *y) {
-  return x == y || (x && y && !strcmp(x, y));
-}
-
-static void note_event(Graph *g, const char *name, const EventDef *ev) {
-  for (size_t i = 0; i < g->events.len; i++)
-    if (!strcmp(g->events.items[i].name, name)) return;
-  EventNode e = {name, ev && ev->title ? ev->title : name};
-  vec_push(&g->events, e);
-}
-
-/* Adds an arrow unless the same one is already there. */
-static void add_arrow(Graph *g, Arrow a) {
-  if (!a.to) return;
-  for (size_t i = 0; i < g->arrows.len; i++) {
-    const Arrow *o = &g->arrows.items[i];
-    if (o->kind == a.kind && o->to == a.to && same_source(&o->from, &a.from) &&
-        same_str(o->cause, a.cause) && same_str(o->action, a.action) &&
-        same_str(o->cond, a.cond) && o->back == a.back)
-      return;
+/* Adds an arrow to stage `to` (none when it did not resolve). */
+static void add_arrow(Graph *g, ArrowKind kind, const Source *from, const Stage *to,
+                      const char *cause, const char *action, const char *cond, const char *event,
+                      bool back) {
+  if (!to) return;
+  GArrow a = {kind, {from->kind, 0, NULL}, g->stage_at[to->id], cause, action, cond, event, back};
+  switch (from->kind) {
+  case SRC_STAGE: a.from.id = g->stage_at[from->stage->id]; break;
+  case SRC_DIRECTION: a.from.id = (size_t)from->dir->index; break;
+  case SRC_EVENT: a.from.event = from->event; break;
+  case SRC_ENTITY: a.from.id = (size_t)from->entity->kind; break;
   }
-  switch (a.from.kind) {
-  case SRC_DIRECTION:
-    for (size_t i = 0; i < g->m->directions.len; i++)
-      if (g->m->directions.items[i] == a.from.dir) g->dir_used[i] = true;
-    break;
-  case SRC_EVENT: note_event(g, a.from.event, a.from.evdef); break;
-  case SRC_ENTITY: g->entity_used[a.from.entity->kind] = true; break;
-  default: break;
-  }
-  vec_push(&g->arrows, a);
+  graph_add_arrow(g->d, a);
 }
 
 static const char *handler_cause(Graph *g, const Node *h) {
+  Arena *ar = &g->d->arena;
   const char *once = h->flags & F_ONCE ? " once" : "";
-  const char *cal = h->c && h->c->name ? arena_printf(&g->arena, " in %s", h->c->name) : "";
+  const char *cal = h->c && h->c->name ? arena_printf(ar, " in %s", h->c->name) : "";
   switch ((HandlerKind)h->op) {
   case HK_ENTER: return "on enter";
   case HK_LEAVE: return "on leave";
@@ -292,15 +315,14 @@ static const char *handler_cause(Graph *g, const Node *h) {
     StrBuf b = {0};
     sb_puts(&b, "on change ");
     for (const Node *f = h->a; f; f = f->next) sb_printf(&b, "%s%s", f->name, f->next ? ", " : "");
-    const char *s = arena_strdup(&g->arena, sb_str(&b));
+    const char *s = arena_strdup(ar, sb_str(&b));
     sb_free(&b);
     return s;
   }
-  case HK_EVENT: return arena_printf(&g->arena, "on %s", h->a ? h->a->name : "?");
-  case HK_AFTER:
-    return arena_printf(&g->arena, "%s%s%s", expr_text(g, "after ", h->a), cal, once);
-  case HK_AT: return arena_printf(&g->arena, "%s%s%s", expr_text(g, "at ", h->a), cal, once);
-  case HK_EVERY: return arena_printf(&g->arena, "%s%s", expr_text(g, "every ", h->a), cal);
+  case HK_EVENT: return arena_printf(ar, "on %s", h->a ? h->a->name : "?");
+  case HK_AFTER: return arena_printf(ar, "%s%s%s", expr_text(g, "after ", h->a), cal, once);
+  case HK_AT: return arena_printf(ar, "%s%s%s", expr_text(g, "at ", h->a), cal, once);
+  case HK_EVERY: return arena_printf(ar, "%s%s", expr_text(g, "every ", h->a), cal);
   }
   return "?";
 }
@@ -316,8 +338,8 @@ static void walk(Graph *g, const Walk *w, const char *cond, const Node *n);
 
 /* The condition of a branch: the outer one, then this one. */
 static const char *join_cond(Graph *g, const char *outer, const char *inner) {
-  if (!outer) return arena_printf(&g->arena, "if %s", inner);
-  return arena_printf(&g->arena, "%s, %s", outer, inner);
+  if (!outer) return arena_printf(&g->d->arena, "if %s", inner);
+  return arena_printf(&g->d->arena, "%s, %s", outer, inner);
 }
 
 static void walk_if(Graph *g, const Walk *w, const char *cond, const Node *n) {
@@ -346,9 +368,8 @@ static void walk_if(Graph *g, const Walk *w, const char *cond, const Node *n) {
 
 static void walk_expr(Graph *g, const Walk *w, const char *cond, const Node *n) {
   if (!n || n->kind != N_CREATE || !n->sym) return;
-  Arrow a = {AK_CREATE, w->from, n->sym, w->cause, NULL, cond, w->event, false};
-  a.action = arena_printf(&g->arena, "create %s", n->name);
-  add_arrow(g, a);
+  add_arrow(g, AK_CREATE, &w->from, n->sym, w->cause,
+            arena_printf(&g->d->arena, "create %s", n->name), cond, w->event, false);
 }
 
 /* Finds moves, creates and converts in a statement list (or in one block,
@@ -360,20 +381,18 @@ static void walk(Graph *g, const Walk *w, const char *cond, const Node *n) {
     case N_IF: walk_if(g, w, cond, n); break;
     case N_FOR: walk(g, w, cond, n->b); break;
     case N_LET: case N_EXPR_STMT: walk_expr(g, w, cond, n->a); break;
-    case N_MOVE: {
-      Arrow a = {AK_ROBOT, w->from, n->sym, w->cause, NULL, cond, w->event, false};
-      if (n->a) a.action = expr_text(g, "move ", n->a);
-      add_arrow(g, a);
+    case N_MOVE:
+      add_arrow(g, AK_ROBOT, &w->from, n->sym, w->cause, n->a ? expr_text(g, "move ", n->a) : NULL,
+                cond, w->event, false);
       break;
-    }
     case N_CONVERT: {
-      Arrow a = {AK_CONVERT, w->from, n->sym, w->cause, "convert", cond, w->event, false};
+      const char *action = "convert";
       if (n->flags & (F_WITH_CONTACT | F_WITH_COMPANY))
-        a.action = arena_printf(&g->arena, "convert with %s%s%s",
-                               n->flags & F_WITH_CONTACT ? "contact" : "",
-                               (n->flags & F_WITH_CONTACT) && (n->flags & F_WITH_COMPANY) ? ", " : "",
-                               n->flags & F_WITH_COMPANY ? "company" : "");
-      add_arrow(g, a);
+        action = arena_printf(&g->d->arena, "convert with %s%s%s",
+                              n->flags & F_WITH_CONTACT ? "contact" : "",
+                              (n->flags & F_WITH_CONTACT) && (n->flags & F_WITH_COMPANY) ? ", " : "",
+                              n->flags & F_WITH_COMPANY ? "company" : "");
+      add_arrow(g, AK_CONVERT, &w->from, n->sym, w->cause, action, cond, w->event, false);
       break;
     }
     default: break;
@@ -386,10 +405,7 @@ static void walk_handler(Graph *g, Source from, const Node *h) {
   Walk w = {from, handler_cause(g, h), NULL};
   if (h->op == HK_EVENT && h->a) {
     w.event = h->a->name;
-    if (from.kind == SRC_EVENT) {
-      w.from.event = h->a->name;
-      w.from.evdef = h->a->sym;
-    }
+    if (from.kind == SRC_EVENT) w.from.event = h->a->name;
   }
   if (w.from.kind == SRC_EVENT && !w.from.event) return;  /* only `on event` is top level */
   walk(g, &w, NULL, h->b);
@@ -397,25 +413,26 @@ static void walk_handler(Graph *g, Source from, const Node *h) {
 
 static void collect_trigger(Graph *g, const Stage *st, const Node *t) {
   const Node *ev = t->a;
-  Arrow a = {AK_TRIGGER, {0}, st, ev ? ev->name : NULL, NULL, NULL, ev ? ev->name : NULL,
-             (t->flags & F_BACK) != 0};
-  if (t->b) a.cond = expr_text(g, "when ", t->b);
+  const char *event = ev ? ev->name : NULL;
+  const char *cond = t->b ? expr_text(g, "when ", t->b) : NULL;
+  bool back = (t->flags & F_BACK) != 0;
+  Source from = {0};
   if (t->list) {
     for (const Node *r = t->list; r; r = r->next) {
       if (!r->sym) continue;
-      a.from = (Source){.kind = SRC_STAGE, .stage = r->sym};
-      add_arrow(g, a);
+      from = (Source){.kind = SRC_STAGE, .stage = r->sym};
+      add_arrow(g, AK_TRIGGER, &from, st, event, NULL, cond, event, back);
     }
   } else if (ev) {
-    a.from = (Source){.kind = SRC_EVENT, .event = ev->name, .evdef = ev->sym};
-    add_arrow(g, a);
+    from = (Source){.kind = SRC_EVENT, .event = ev->name};
+    add_arrow(g, AK_TRIGGER, &from, st, event, NULL, cond, event, back);
   } else {
-    a.from = (Source){.kind = SRC_DIRECTION, .dir = st->dir};
-    add_arrow(g, a);
+    from = (Source){.kind = SRC_DIRECTION, .dir = st->dir};
+    add_arrow(g, AK_TRIGGER, &from, st, event, NULL, cond, event, back);
   }
 }
 
-static void collect(Graph *g) {
+static void collect_arrows(Graph *g) {
   const Model *m = g->m;
   for (size_t i = 0; i < m->directions.len; i++) {
     const Direction *d = m->directions.items[i];
@@ -437,44 +454,117 @@ static void collect(Graph *g) {
   for (size_t k = 0; k < m->top_handlers.len; k++) walk_handler(g, top, m->top_handlers.items[k]);
 }
 
+/* ---- the Model's tables ----------------------------------------------------- */
+
+/* The Desc's copy of enum en, made once. */
+static const GEnum *enum_of(Graph *g, const EnumDef *en) {
+  for (size_t i = 0; i < g->enum_from.len; i++)
+    if (g->enum_from.items[i] == en) return g->enum_to.items[i];
+  GEnum *ge = ARENA_NEW(&g->d->arena, GEnum);
+  ge->name = en->owner;
+  ge->title = en->title;
+  ge->nvalues = en->nvalues;
+  ge->values = arena_alloc(&g->d->arena, (en->nvalues ? en->nvalues : 1) * sizeof *ge->values);
+  for (size_t i = 0; i < en->nvalues; i++)
+    ge->values[i] = (GEnumValue){en->values[i].name, en->values[i].title};
+  vec_push(&g->enum_from, en);
+  vec_push(&g->enum_to, ge);
+  return ge;
+}
+
+static GField field_of(Graph *g, const Field *f) {
+  GField gf = {f->name, f->title, NULL, NULL, f->required, f->computed != NULL, f->builtin,
+               f->readonly};
+  if (f->type) gf.type = type_str(&g->d->arena, f->type);
+  if (f->type && f->type->kind == T_ENUM && f->type->enm) gf.enm = enum_of(g, f->type->enm);
+  return gf;
+}
+
+static void collect_tables(Graph *g) {
+  const Model *m = g->m;
+  Desc *d = g->d;
+  const Node *pk = m->pack;
+  if (pk) {
+    d->has_pack = true;
+    d->pack_name = pk->name;
+    d->pack_title = pk->title;
+    d->pack_version = pk->text;
+  }
+  for (size_t i = 0; i < m->directions.len; i++) {
+    const Direction *dir = m->directions.items[i];
+    GDirection gd = {dir->name, dir->title, dir->entity ? dir->entity->name : NULL, d->stages.len,
+                     dir->stages.len, false};
+    for (size_t j = 0; j < dir->stages.len; j++) {
+      const Stage *s = dir->stages.items[j];
+      GStage gs = {s->name, s->title, (int)s->kind, s->is_auto, i, j};
+      g->stage_at[s->id] = d->stages.len;
+      vec_push(&d->stages, gs);
+    }
+    vec_push(&d->dirs, gd);
+  }
+  for (int e = 0; e < E__COUNT; e++) {
+    const Entity *en = &m->entities[e];
+    GEntity ge = {en->name, en->title, {0}, false};
+    for (size_t i = 0; i < en->fields.len; i++) vec_push(&ge.fields, field_of(g, en->fields.items[i]));
+    vec_push(&d->entities, ge);
+  }
+  for (size_t i = 0; i < m->enums.len; i++) vec_push(&d->enums, enum_of(g, m->enums.items[i]));
+  for (size_t i = 0; i < m->roles.len; i++) {
+    GNamed r = {m->roles.items[i]->name, m->roles.items[i]->title};
+    vec_push(&d->roles, r);
+  }
+  for (size_t i = 0; i < m->events.len; i++) {
+    const EventDef *ev = m->events.items[i];
+    GEvent ge = {ev->name, ev->title, ev->builtin, {0}};
+    for (size_t k = 0; k < ev->fields.len; k++) vec_push(&ge.payload, field_of(g, ev->fields.items[k]));
+    vec_push(&d->events, ge);
+  }
+  for (size_t i = 0; i < m->calendars.len; i++) {
+    const Calendar *c = m->calendars.items[i];
+    GCalendar gc = {c->name, c->title, c->timezone, c->is_default};
+    vec_push(&d->calendars, gc);
+  }
+}
+
 /* ---- shared helpers for the writers ----------------------------------------- */
 
 static const char *title_of(const char *title, const char *name) {
   return title && *title ? title : name;
 }
 
-static const char *stage_id(Graph *g, const Stage *s) {
-  return arena_printf(&g->arena, "%s__%s", s->dir ? s->dir->name : "_", s->name);
+static const char *stage_id(Desc *d, size_t s) {
+  const GStage *st = &d->stages.items[s];
+  return arena_printf(&d->arena, "%s__%s", d->dirs.items[st->dir].name, st->name);
 }
 
-static const char *event_id(Graph *g, const char *name) {
+static const char *event_id(Desc *d, const char *name) {
   StrBuf b = {0};
   sb_puts(&b, "event__");
   for (const char *p = name; *p; p++) {
     if (*p == '.') sb_puts(&b, "__");
     else sb_putc(&b, *p);
   }
-  const char *s = arena_strdup(&g->arena, sb_str(&b));
+  const char *s = arena_strdup(&d->arena, sb_str(&b));
   sb_free(&b);
   return s;
 }
 
-static const char *source_id(Graph *g, const Source *s) {
+static const char *source_id(Desc *d, const GSource *s) {
   switch (s->kind) {
-  case SRC_STAGE: return stage_id(g, s->stage);
-  case SRC_DIRECTION: return arena_printf(&g->arena, "from__%s", s->dir->name);
-  case SRC_EVENT: return event_id(g, s->event);
-  case SRC_ENTITY: return arena_printf(&g->arena, "entity__%s", s->entity->name);
+  case SRC_STAGE: return stage_id(d, s->id);
+  case SRC_DIRECTION: return arena_printf(&d->arena, "from__%s", d->dirs.items[s->id].name);
+  case SRC_EVENT: return event_id(d, s->event);
+  case SRC_ENTITY: return arena_printf(&d->arena, "entity__%s", d->entities.items[s->id].name);
   }
   return "?";
 }
 
 /* At most max code points of s, with "…" when cut. */
-static const char *clip(Graph *g, const char *s, size_t max) {
+static const char *clip(Desc *d, const char *s, size_t max) {
   size_t n = 0;
   for (const char *p = s; *p; p++) {
     if (((unsigned char)*p & 0xC0) != 0x80 && n++ == max)
-      return arena_printf(&g->arena, "%.*s…", (int)(p - s), s);
+      return arena_printf(&d->arena, "%.*s…", (int)(p - s), s);
   }
   return s;
 }
@@ -490,14 +580,14 @@ static void add_part(StrBuf *b, const char *sep, const char *part) {
 ** line of its own (after nl), clips it, and leaves the cause out when the
 ** arrow starts at its own event's node; JSON (cond_max 0) gets it all on one
 ** line. */
-static const char *arrow_label(Graph *g, const Arrow *a, const char *nl, size_t cond_max) {
+static const char *arrow_label(Desc *d, const GArrow *a, const char *nl, size_t cond_max) {
   StrBuf b = {0};
   bool at_event = a->from.kind == SRC_EVENT && cond_max;
   if (!at_event) add_part(&b, "", a->cause);
   add_part(&b, ": ", a->action);
-  if (a->cond) add_part(&b, nl, cond_max ? clip(g, a->cond, cond_max) : a->cond);
+  if (a->cond) add_part(&b, nl, cond_max ? clip(d, a->cond, cond_max) : a->cond);
   if (a->back) add_part(&b, nl, "may move back");
-  const char *s = arena_strdup(&g->arena, sb_str(&b));
+  const char *s = arena_strdup(&d->arena, sb_str(&b));
   sb_free(&b);
   return s;
 }
@@ -506,21 +596,33 @@ static const char *arrow_label(Graph *g, const Arrow *a, const char *nl, size_t 
 ** direction, or to a direction declared earlier? Such arrows must not pull
 ** the layout, so stages stay in their order and directions flow from the
 ** first declared to the last. */
-static bool against_order(const Arrow *a) {
-  const Direction *from = a->from.kind == SRC_STAGE ? a->from.stage->dir
-                        : a->from.kind == SRC_DIRECTION ? a->from.dir : NULL;
-  const Direction *to = a->to->dir;
-  if (!from || !to) return false;
-  if (from != to) return from->index >= to->index;   /* directions flow in their order */
-  return a->from.kind == SRC_DIRECTION || a->from.stage->index >= a->to->index;
+static bool against_order(const Desc *d, const GArrow *a) {
+  const GStage *to = &d->stages.items[a->to];
+  size_t from;
+  if (a->from.kind == SRC_STAGE) from = d->stages.items[a->from.id].dir;
+  else if (a->from.kind == SRC_DIRECTION) from = a->from.id;
+  else return false;
+  if (from != to->dir) return from >= to->dir;   /* directions flow in their order */
+  return a->from.kind == SRC_DIRECTION || d->stages.items[a->from.id].index >= to->index;
 }
 
-/* The last in-progress stage, which success and failure stages follow. */
-static const Stage *last_progress(const Direction *d) {
-  const Stage *last = NULL;
-  for (size_t j = 0; j < d->stages.len; j++)
-    if (d->stages.items[j]->kind == SK_PROGRESS) last = d->stages.items[j];
-  return last;
+/* The last in-progress stage of a direction, which success and failure
+** stages follow; returns false when there is none. */
+static bool last_progress(const Desc *d, const GDirection *dir, size_t *out) {
+  bool found = false;
+  for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+    if (d->stages.items[j].kind == GK_PROGRESS) {
+      *out = j;
+      found = true;
+    }
+  }
+  return found;
+}
+
+static bool any_entity_used(const Desc *d) {
+  for (size_t e = 0; e < d->entities.len; e++)
+    if (d->entities.items[e].used) return true;
+  return false;
 }
 
 /* ---- dot ------------------------------------------------------------------------ */
@@ -536,97 +638,99 @@ static void dot_str(FILE *out, const char *s) {
   fputc('"', out);
 }
 
-static void write_dot(Graph *g, FILE *out) {
-  const Model *m = g->m;
-  const Node *pk = m->pack;
+/* The pack's caption: its title (or name) and version. */
+static const char *pack_caption(Desc *d) {
+  const char *t = title_of(d->pack_title, d->pack_name);
+  return d->pack_version ? arena_printf(&d->arena, "%s %s", t, d->pack_version) : t;
+}
+
+static void write_dot(Desc *d, FILE *out) {
   fputs("digraph ", out);
-  dot_str(out, pk && pk->name ? pk->name : "funnel");
+  dot_str(out, d->has_pack && d->pack_name ? d->pack_name : "funnel");
   fputs(" {\n", out);
   fputs("  graph [rankdir=LR, nodesep=0.3, ranksep=0.6, fontname=\"Helvetica\"", out);
-  if (pk) {
-    const char *t = title_of(pk->title, pk->name);
+  if (d->has_pack) {
     fputs(", labelloc=t, fontsize=18, label=", out);
-    dot_str(out, pk->text ? arena_printf(&g->arena, "%s %s", t, pk->text) : t);
+    dot_str(out, pack_caption(d));
   }
   fputs("];\n", out);
   fprintf(out, "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=11, "
                "fillcolor=\"%s\", color=\"%s\"];\n", C_PROGRESS_FILL, C_PROGRESS_LINE);
   fputs("  edge [fontname=\"Helvetica\", fontsize=9];\n", out);
 
-  for (size_t i = 0; i < m->directions.len; i++) {
-    const Direction *d = m->directions.items[i];
+  for (size_t i = 0; i < d->dirs.len; i++) {
+    const GDirection *dir = &d->dirs.items[i];
     fputs("\n  subgraph ", out);
-    dot_str(out, arena_printf(&g->arena, "cluster_%s", d->name));
+    dot_str(out, arena_printf(&d->arena, "cluster_%s", dir->name));
     fputs(" {\n    label=", out);
-    dot_str(out, title_of(d->title, d->name));
+    dot_str(out, title_of(dir->title, dir->name));
     fputs(";\n    style=\"rounded,filled\"; fillcolor=\"#fafafa\"; color=\"#cfd8dc\"; fontsize=13;\n",
           out);
-    for (size_t j = 0; j < d->stages.len; j++) {
-      const Stage *s = d->stages.items[j];
+    for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+      const GStage *s = &d->stages.items[j];
       fputs("    ", out);
-      dot_str(out, stage_id(g, s));
+      dot_str(out, stage_id(d, j));
       fputs(" [label=", out);
       dot_str(out, title_of(s->title, s->name));
-      if (s->kind == SK_SUCCESS)
+      if (s->kind == GK_SUCCESS)
         fprintf(out, ", fillcolor=\"%s\", color=\"%s\"", C_SUCCESS_FILL, C_SUCCESS_LINE);
-      else if (s->kind == SK_FAILURE)
+      else if (s->kind == GK_FAILURE)
         fprintf(out, ", fillcolor=\"%s\", color=\"%s\"", C_FAILURE_FILL, C_FAILURE_LINE);
       if (s->is_auto) fputs(", style=\"rounded,filled,dashed\"", out);
       fputs(", tooltip=", out);
-      dot_str(out, arena_printf(&g->arena, "%s.%s", d->name, s->name));
+      dot_str(out, arena_printf(&d->arena, "%s.%s", dir->name, s->name));
       fputs("];\n", out);
     }
-    if (g->dir_used[i]) {
+    if (dir->used) {
       fputs("    ", out);
-      dot_str(out, arena_printf(&g->arena, "from__%s", d->name));
+      dot_str(out, arena_printf(&d->arena, "from__%s", dir->name));
       fprintf(out, " [label=\"any stage\", shape=plaintext, style=\"\", fontcolor=\"%s\", "
                    "fontsize=10];\n", C_MUTED);
     }
     /* the natural order, then invisible edges that put the closing stages last */
-    const Stage *prev = NULL;
-    for (size_t j = 0; j < d->stages.len; j++) {
-      const Stage *s = d->stages.items[j];
-      if (s->kind != SK_PROGRESS) continue;
-      if (prev) {
+    bool has_prev = false;
+    size_t prev = 0, last = 0;
+    for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+      if (d->stages.items[j].kind != GK_PROGRESS) continue;
+      if (has_prev) {
         fputs("    ", out);
-        dot_str(out, stage_id(g, prev));
+        dot_str(out, stage_id(d, prev));
         fputs(" -> ", out);
-        dot_str(out, stage_id(g, s));
+        dot_str(out, stage_id(d, j));
         fprintf(out, " [color=\"%s\", arrowsize=0.6, weight=10];\n", C_ORDER);
       }
-      prev = s;
+      prev = j;
+      has_prev = true;
     }
-    const Stage *last = last_progress(d);
-    for (size_t j = 0; last && j < d->stages.len; j++) {
-      const Stage *s = d->stages.items[j];
-      if (s->kind == SK_PROGRESS) continue;
-      fputs("    ", out);
-      dot_str(out, stage_id(g, last));
-      fputs(" -> ", out);
-      dot_str(out, stage_id(g, s));
-      fputs(" [style=invis];\n", out);
+    if (last_progress(d, dir, &last)) {
+      for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+        if (d->stages.items[j].kind == GK_PROGRESS) continue;
+        fputs("    ", out);
+        dot_str(out, stage_id(d, last));
+        fputs(" -> ", out);
+        dot_str(out, stage_id(d, j));
+        fputs(" [style=invis];\n", out);
+      }
     }
     fputs("  }\n", out);
   }
 
-  if (g->events.len || g->entity_used[0] || g->entity_used[1] || g->entity_used[2] ||
-      g->entity_used[3])
-    fputc('\n', out);
-  for (size_t i = 0; i < g->events.len; i++) {
+  if (d->event_nodes.len || any_entity_used(d)) fputc('\n', out);
+  for (size_t i = 0; i < d->event_nodes.len; i++) {
     fputs("  ", out);
-    dot_str(out, event_id(g, g->events.items[i].name));
+    dot_str(out, event_id(d, d->event_nodes.items[i].name));
     fputs(" [label=", out);
-    dot_str(out, g->events.items[i].title);
+    dot_str(out, d->event_nodes.items[i].title);
     fprintf(out, ", shape=cds, style=filled, fillcolor=\"%s\", color=\"%s\", tooltip=",
             C_EVENT_FILL, C_TRIGGER);
-    dot_str(out, g->events.items[i].name);
+    dot_str(out, d->event_nodes.items[i].name);
     fputs("];\n", out);
   }
-  for (int e = 0; e < E__COUNT; e++) {
-    if (!g->entity_used[e]) continue;
-    const Entity *en = &m->entities[e];
+  for (size_t e = 0; e < d->entities.len; e++) {
+    const GEntity *en = &d->entities.items[e];
+    if (!en->used) continue;
     fputs("  ", out);
-    dot_str(out, arena_printf(&g->arena, "entity__%s", en->name));
+    dot_str(out, arena_printf(&d->arena, "entity__%s", en->name));
     fputs(" [label=", out);
     dot_str(out, title_of(en->title, en->name));
     fprintf(out, ", shape=cylinder, style=filled, fillcolor=\"%s\", color=\"%s\"];\n",
@@ -635,28 +739,28 @@ static void write_dot(Graph *g, FILE *out) {
 
   /* Directions stack in declaration order: an invisible node whose edges
   ** keep their order (ordering=out) leads to each direction's first stage. */
-  if (m->directions.len > 1) {
+  if (d->dirs.len > 1) {
     fputs("\n  \"direction__order\" [style=invis, label=\"\", width=0, height=0, fixedsize=true, "
           "ordering=out];\n", out);
-    for (size_t i = 0; i < m->directions.len; i++) {
-      const Direction *d = m->directions.items[i];
-      if (!d->stages.len) continue;
+    for (size_t i = 0; i < d->dirs.len; i++) {
+      const GDirection *dir = &d->dirs.items[i];
+      if (!dir->nstages) continue;
       fputs("  \"direction__order\" -> ", out);
-      dot_str(out, stage_id(g, d->stages.items[0]));
+      dot_str(out, stage_id(d, dir->first));
       fputs(" [style=invis];\n", out);
     }
   }
 
-  if (g->arrows.len) fputc('\n', out);
-  for (size_t i = 0; i < g->arrows.len; i++) {
-    const Arrow *a = &g->arrows.items[i];
+  if (d->arrows.len) fputc('\n', out);
+  for (size_t i = 0; i < d->arrows.len; i++) {
+    const GArrow *a = &d->arrows.items[i];
     const char *color = kind_colors[a->kind];
     fputs("  ", out);
-    dot_str(out, source_id(g, &a->from));
+    dot_str(out, source_id(d, &a->from));
     fputs(" -> ", out);
-    dot_str(out, stage_id(g, a->to));
+    dot_str(out, stage_id(d, a->to));
     fputs(" [", out);
-    const char *label = arrow_label(g, a, "\n", LABEL_MAX_COND);
+    const char *label = arrow_label(d, a, "\n", LABEL_MAX_COND);
     if (*label) {
       fputs("label=", out);
       dot_str(out, label);
@@ -665,7 +769,7 @@ static void write_dot(Graph *g, FILE *out) {
     fprintf(out, "color=\"%s\", fontcolor=\"%s\"", color, color);
     if (a->kind == AK_CREATE) fputs(", style=dashed", out);
     if (a->kind == AK_CONVERT) fputs(", penwidth=2", out);
-    if (against_order(a)) fputs(", constraint=false", out);
+    if (against_order(d, a)) fputs(", constraint=false", out);
     fputs("];\n", out);
   }
   fputs("}\n", out);
@@ -711,87 +815,85 @@ static void mmd_class(FILE *out, const char *cls, const char *const *ids, size_t
   fprintf(out, " %s\n", cls);
 }
 
-static void write_mermaid(Graph *g, FILE *out) {
-  const Model *m = g->m;
-  const Node *pk = m->pack;
+static void write_mermaid(Desc *d, FILE *out) {
   VEC(const char *) by_kind[3] = {{0}};   /* progress, success, failure stage ids */
   VEC(const char *) autos = {0}, anys = {0}, evs = {0}, ents = {0};
   Links order = {0}, by_arrow[4] = {{0}};
   size_t nlinks = 0;
 
-  if (pk) {
-    const char *t = title_of(pk->title, pk->name);
+  if (d->has_pack) {
     fputs("---\ntitle: ", out);   /* YAML quotes escape as dot's do */
-    dot_str(out, pk->text ? arena_printf(&g->arena, "%s %s", t, pk->text) : t);
+    dot_str(out, pack_caption(d));
     fputs("\n---\n", out);
   }
   fputs("flowchart LR\n", out);
-  for (size_t i = 0; i < m->directions.len; i++) {
-    const Direction *d = m->directions.items[i];
-    fprintf(out, "  subgraph cluster_%s [", d->name);
-    mmd_str(out, title_of(d->title, d->name), NULL);
+  for (size_t i = 0; i < d->dirs.len; i++) {
+    const GDirection *dir = &d->dirs.items[i];
+    fprintf(out, "  subgraph cluster_%s [", dir->name);
+    mmd_str(out, title_of(dir->title, dir->name), NULL);
     fputs("]\n    direction LR\n", out);
-    for (size_t j = 0; j < d->stages.len; j++) {
-      const Stage *s = d->stages.items[j];
-      const char *id = stage_id(g, s);
+    for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+      const GStage *s = &d->stages.items[j];
+      const char *id = stage_id(d, j);
       fprintf(out, "    %s[", id);
       mmd_str(out, title_of(s->title, s->name), "<br/>");
       fputs("]\n", out);
-      vec_push(&by_kind[s->kind <= SK_FAILURE ? s->kind : 0], id);
+      vec_push(&by_kind[s->kind >= 0 && s->kind <= GK_FAILURE ? s->kind : 0], id);
       if (s->is_auto) vec_push(&autos, id);
     }
-    if (g->dir_used[i]) {
-      const char *id = arena_printf(&g->arena, "from__%s", d->name);
+    if (dir->used) {
+      const char *id = arena_printf(&d->arena, "from__%s", dir->name);
       fprintf(out, "    %s([\"any stage\"])\n", id);
       vec_push(&anys, id);
     }
-    const Stage *prev = NULL;
-    for (size_t j = 0; j < d->stages.len; j++) {
-      const Stage *s = d->stages.items[j];
-      if (s->kind != SK_PROGRESS) continue;
-      if (prev) {
-        fprintf(out, "    %s --> %s\n", stage_id(g, prev), stage_id(g, s));
+    bool has_prev = false;
+    size_t prev = 0, last = 0;
+    for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+      if (d->stages.items[j].kind != GK_PROGRESS) continue;
+      if (has_prev) {
+        fprintf(out, "    %s --> %s\n", stage_id(d, prev), stage_id(d, j));
         vec_push(&order, nlinks);
         nlinks++;
       }
-      prev = s;
+      prev = j;
+      has_prev = true;
     }
-    const Stage *last = last_progress(d);
-    for (size_t j = 0; last && j < d->stages.len; j++) {
-      const Stage *s = d->stages.items[j];
-      if (s->kind == SK_PROGRESS) continue;
-      fprintf(out, "    %s ~~~ %s\n", stage_id(g, last), stage_id(g, s));
-      nlinks++;
+    if (last_progress(d, dir, &last)) {
+      for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+        if (d->stages.items[j].kind == GK_PROGRESS) continue;
+        fprintf(out, "    %s ~~~ %s\n", stage_id(d, last), stage_id(d, j));
+        nlinks++;
+      }
     }
     fputs("  end\n", out);
   }
-  for (size_t i = 0; i < g->events.len; i++) {
-    const char *id = event_id(g, g->events.items[i].name);
+  for (size_t i = 0; i < d->event_nodes.len; i++) {
+    const char *id = event_id(d, d->event_nodes.items[i].name);
     fprintf(out, "  %s{{", id);
-    mmd_str(out, g->events.items[i].title, "<br/>");
+    mmd_str(out, d->event_nodes.items[i].title, "<br/>");
     fputs("}}\n", out);
     vec_push(&evs, id);
   }
-  for (int e = 0; e < E__COUNT; e++) {
-    if (!g->entity_used[e]) continue;
-    const Entity *en = &m->entities[e];
-    const char *id = arena_printf(&g->arena, "entity__%s", en->name);
+  for (size_t e = 0; e < d->entities.len; e++) {
+    const GEntity *en = &d->entities.items[e];
+    if (!en->used) continue;
+    const char *id = arena_printf(&d->arena, "entity__%s", en->name);
     fprintf(out, "  %s[(", id);
     mmd_str(out, title_of(en->title, en->name), NULL);
     fputs(")]\n", out);
     vec_push(&ents, id);
   }
-  for (size_t i = 0; i < g->arrows.len; i++) {
-    const Arrow *a = &g->arrows.items[i];
+  for (size_t i = 0; i < d->arrows.len; i++) {
+    const GArrow *a = &d->arrows.items[i];
     static const char *const links[] = {"-->", "-->", "-.->", "==>"};
-    fprintf(out, "  %s %s", source_id(g, &a->from), links[a->kind]);
-    const char *label = arrow_label(g, a, "\n", LABEL_MAX_COND);
+    fprintf(out, "  %s %s", source_id(d, &a->from), links[a->kind]);
+    const char *label = arrow_label(d, a, "\n", LABEL_MAX_COND);
     if (*label) {
       fputc('|', out);
       mmd_str(out, label, "<br/>");
       fputc('|', out);
     }
-    fprintf(out, " %s\n", stage_id(g, a->to));
+    fprintf(out, " %s\n", stage_id(d, a->to));
     vec_push(&by_arrow[a->kind], nlinks);
     nlinks++;
   }
@@ -814,7 +916,7 @@ static void write_mermaid(Graph *g, FILE *out) {
   mmd_class(out, "any", anys.items, anys.len);
   mmd_link_style(out, &order, "stroke:" C_ORDER);
   for (int k = 0; k < 4; k++) {
-    const char *style = arena_printf(&g->arena, "stroke:%s,color:%s%s", kind_colors[k],
+    const char *style = arena_printf(&d->arena, "stroke:%s,color:%s%s", kind_colors[k],
                                      kind_colors[k], k == AK_CREATE ? ",stroke-dasharray:5 5" : "");
     mmd_link_style(out, &by_arrow[k], style);
   }
@@ -836,14 +938,14 @@ static json_t *jstr(const char *s) {
   return j ? j : json_null();
 }
 
-static json_t *json_stage_ref(const Stage *s) {
+static json_t *json_stage_ref(const Desc *d, size_t s) {
   json_t *o = json_object();
-  json_object_set_new(o, "direction", jstr(s->dir ? s->dir->name : NULL));
-  json_object_set_new(o, "stage", jstr(s->name));
+  json_object_set_new(o, "direction", jstr(d->dirs.items[d->stages.items[s].dir].name));
+  json_object_set_new(o, "stage", jstr(d->stages.items[s].name));
   return o;
 }
 
-static json_t *json_enum_values(const EnumDef *en) {
+static json_t *json_enum_values(const GEnum *en) {
   json_t *vals = json_array();
   for (size_t i = 0; i < en->nvalues; i++) {
     json_t *v = json_object();
@@ -854,54 +956,49 @@ static json_t *json_enum_values(const EnumDef *en) {
   return vals;
 }
 
-static json_t *json_field(Arena *ta, const Field *f, bool full) {
+static json_t *json_field(const GField *f, bool full) {
   json_t *o = json_object();
   json_object_set_new(o, "id", jstr(f->name));
   if (full) json_object_set_new(o, "title", jstr(f->title));
-  json_object_set_new(o, "type", jstr(f->type ? type_str(ta, f->type) : NULL));
-  if (f->type && f->type->kind == T_ENUM && f->type->enm)
-    json_object_set_new(o, "values", json_enum_values(f->type->enm));
+  json_object_set_new(o, "type", jstr(f->type));
+  if (f->enm) json_object_set_new(o, "values", json_enum_values(f->enm));
   if (full) {
     json_object_set_new(o, "required", json_boolean(f->required));
-    json_object_set_new(o, "computed", json_boolean(f->computed != NULL));
+    json_object_set_new(o, "computed", json_boolean(f->computed));
     json_object_set_new(o, "builtin", json_boolean(f->builtin));
     json_object_set_new(o, "readonly", json_boolean(f->readonly));
   }
   return o;
 }
 
-static void write_json(Graph *g, FILE *out) {
-  const Model *m = g->m;
-  Arena ta;                /* type names */
-  arena_init(&ta);
+static void write_json(Desc *d, FILE *out) {
   json_t *root = json_object();
 
-  const Node *pk = m->pack;
-  if (pk) {
+  if (d->has_pack) {
     json_t *p = json_object();
-    json_object_set_new(p, "id", jstr(pk->name));
-    json_object_set_new(p, "title", jstr(pk->title));
-    json_object_set_new(p, "version", jstr(pk->text));
+    json_object_set_new(p, "id", jstr(d->pack_name));
+    json_object_set_new(p, "title", jstr(d->pack_title));
+    json_object_set_new(p, "version", jstr(d->pack_version));
     json_object_set_new(root, "pack", p);
   } else {
     json_object_set_new(root, "pack", json_null());
   }
 
   json_t *dirs = json_array();
-  for (size_t i = 0; i < m->directions.len; i++) {
-    const Direction *d = m->directions.items[i];
+  for (size_t i = 0; i < d->dirs.len; i++) {
+    const GDirection *dir = &d->dirs.items[i];
     json_t *o = json_object();
-    json_object_set_new(o, "id", jstr(d->name));
-    json_object_set_new(o, "title", jstr(d->title));
-    json_object_set_new(o, "entity", jstr(d->entity ? d->entity->name : NULL));
+    json_object_set_new(o, "id", jstr(dir->name));
+    json_object_set_new(o, "title", jstr(dir->title));
+    json_object_set_new(o, "entity", jstr(dir->entity));
     json_t *stages = json_array();
-    for (size_t j = 0; j < d->stages.len; j++) {
-      const Stage *s = d->stages.items[j];
+    for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
+      const GStage *s = &d->stages.items[j];
       static const char *const sk[] = {"progress", "success", "failure"};
       json_t *so = json_object();
       json_object_set_new(so, "id", jstr(s->name));
       json_object_set_new(so, "title", jstr(s->title));
-      json_object_set_new(so, "kind", jstr(s->kind <= SK_FAILURE ? sk[s->kind] : NULL));
+      json_object_set_new(so, "kind", jstr(s->kind >= 0 && s->kind <= GK_FAILURE ? sk[s->kind] : NULL));
       json_object_set_new(so, "auto", json_boolean(s->is_auto));
       json_array_append_new(stages, so);
     }
@@ -911,48 +1008,49 @@ static void write_json(Graph *g, FILE *out) {
   json_object_set_new(root, "directions", dirs);
 
   json_t *arrows = json_array();
-  for (size_t i = 0; i < g->arrows.len; i++) {
-    const Arrow *a = &g->arrows.items[i];
+  for (size_t i = 0; i < d->arrows.len; i++) {
+    const GArrow *a = &d->arrows.items[i];
     json_t *o = json_object();
     json_t *from;
     switch (a->from.kind) {
-    case SRC_STAGE: from = json_stage_ref(a->from.stage); break;
+    case SRC_STAGE: from = json_stage_ref(d, a->from.id); break;
     case SRC_DIRECTION:
       from = json_object();
-      json_object_set_new(from, "direction", jstr(a->from.dir->name));
+      json_object_set_new(from, "direction", jstr(d->dirs.items[a->from.id].name));
       json_object_set_new(from, "stage", json_null());
       break;
     default: from = json_null(); break;
     }
     json_object_set_new(o, "from", from);
-    json_object_set_new(o, "to", json_stage_ref(a->to));
+    json_object_set_new(o, "to", json_stage_ref(d, a->to));
     json_object_set_new(o, "kind", jstr(kind_names[a->kind]));
-    json_object_set_new(o, "label", jstr(arrow_label(g, a, " ", 0)));
+    json_object_set_new(o, "label", jstr(arrow_label(d, a, " ", 0)));
     if (a->event) json_object_set_new(o, "event", jstr(a->event));
-    if (a->from.kind == SRC_ENTITY) json_object_set_new(o, "entity", jstr(a->from.entity->name));
+    if (a->from.kind == SRC_ENTITY)
+      json_object_set_new(o, "entity", jstr(d->entities.items[a->from.id].name));
     json_array_append_new(arrows, o);
   }
   json_object_set_new(root, "arrows", arrows);
 
   json_t *ents = json_array();
-  for (int e = 0; e < E__COUNT; e++) {
-    const Entity *en = &m->entities[e];
+  for (size_t e = 0; e < d->entities.len; e++) {
+    const GEntity *en = &d->entities.items[e];
     json_t *o = json_object();
     json_object_set_new(o, "id", jstr(en->name));
     json_object_set_new(o, "title", jstr(en->title));
     json_t *fields = json_array();
     for (size_t i = 0; i < en->fields.len; i++)
-      json_array_append_new(fields, json_field(&ta, en->fields.items[i], true));
+      json_array_append_new(fields, json_field(&en->fields.items[i], true));
     json_object_set_new(o, "fields", fields);
     json_array_append_new(ents, o);
   }
   json_object_set_new(root, "entities", ents);
 
   json_t *enums = json_array();
-  for (size_t i = 0; i < m->enums.len; i++) {
-    const EnumDef *en = m->enums.items[i];
+  for (size_t i = 0; i < d->enums.len; i++) {
+    const GEnum *en = d->enums.items[i];
     json_t *o = json_object();
-    json_object_set_new(o, "id", jstr(en->owner));
+    json_object_set_new(o, "id", jstr(en->name));
     json_object_set_new(o, "title", jstr(en->title));
     json_object_set_new(o, "values", json_enum_values(en));
     json_array_append_new(enums, o);
@@ -960,32 +1058,32 @@ static void write_json(Graph *g, FILE *out) {
   json_object_set_new(root, "enums", enums);
 
   json_t *roles = json_array();
-  for (size_t i = 0; i < m->roles.len; i++) {
+  for (size_t i = 0; i < d->roles.len; i++) {
     json_t *o = json_object();
-    json_object_set_new(o, "id", jstr(m->roles.items[i]->name));
-    json_object_set_new(o, "title", jstr(m->roles.items[i]->title));
+    json_object_set_new(o, "id", jstr(d->roles.items[i].name));
+    json_object_set_new(o, "title", jstr(d->roles.items[i].title));
     json_array_append_new(roles, o);
   }
   json_object_set_new(root, "roles", roles);
 
   json_t *events = json_array();
-  for (size_t i = 0; i < m->events.len; i++) {
-    const EventDef *ev = m->events.items[i];
+  for (size_t i = 0; i < d->events.len; i++) {
+    const GEvent *ev = &d->events.items[i];
     json_t *o = json_object();
     json_object_set_new(o, "id", jstr(ev->name));
     json_object_set_new(o, "title", jstr(ev->title));
     json_object_set_new(o, "builtin", json_boolean(ev->builtin));
     json_t *payload = json_array();
-    for (size_t k = 0; k < ev->fields.len; k++)
-      json_array_append_new(payload, json_field(&ta, ev->fields.items[k], false));
+    for (size_t k = 0; k < ev->payload.len; k++)
+      json_array_append_new(payload, json_field(&ev->payload.items[k], false));
     json_object_set_new(o, "payload", payload);
     json_array_append_new(events, o);
   }
   json_object_set_new(root, "events", events);
 
   json_t *cals = json_array();
-  for (size_t i = 0; i < m->calendars.len; i++) {
-    const Calendar *c = m->calendars.items[i];
+  for (size_t i = 0; i < d->calendars.len; i++) {
+    const GCalendar *c = &d->calendars.items[i];
     json_t *o = json_object();
     json_object_set_new(o, "id", jstr(c->name));
     json_object_set_new(o, "title", jstr(c->title));
@@ -999,7 +1097,6 @@ static void write_json(Graph *g, FILE *out) {
   if (s) fprintf(out, "%s\n", s);
   free(s);
   json_decref(root);
-  arena_free(&ta);
 }
 
 /* ---- entry points --------------------------------------------------------------- */
@@ -1017,19 +1114,34 @@ bool graph_parse_format(const char *s, GraphFormat *out) {
   return false;
 }
 
+void graph_render(Desc *d, FILE *out, GraphFormat fmt) {
+  switch (fmt) {
+  case GRAPH_DOT: write_dot(d, out); break;
+  case GRAPH_MERMAID: write_mermaid(d, out); break;
+  case GRAPH_JSON: write_json(d, out); break;
+  }
+}
+
 void graph_write(FILE *out, const Model *m, GraphFormat fmt) {
+  Desc d;
+  graph_desc_init(&d);
   Graph g = {0};
   g.m = m;
-  arena_init(&g.arena);
-  g.dir_used = xcalloc(m->directions.len + 1, sizeof *g.dir_used);
-  collect(&g);
-  switch (fmt) {
-  case GRAPH_DOT: write_dot(&g, out); break;
-  case GRAPH_MERMAID: write_mermaid(&g, out); break;
-  case GRAPH_JSON: write_json(&g, out); break;
-  }
-  free(g.dir_used);
-  vec_free(&g.arrows);
-  vec_free(&g.events);
-  arena_free(&g.arena);
+  g.d = &d;
+  g.stage_at = xcalloc(m->stages.len + 1, sizeof *g.stage_at);
+  collect_tables(&g);
+  collect_arrows(&g);
+  graph_render(&d, out, fmt);
+  free(g.stage_at);
+  vec_free(&g.enum_from);
+  vec_free(&g.enum_to);
+  graph_desc_free(&d);
+}
+
+void graph_write_chunk(FILE *out, const Chunk *c, GraphFormat fmt) {
+  Desc d;
+  graph_desc_init(&d);
+  graph_desc_from_chunk(&d, c);
+  graph_render(&d, out, fmt);
+  graph_desc_free(&d);
 }

@@ -6,8 +6,9 @@
 ** natural order as light edges, and the arrows that triggers, robots (moves
 ** in handlers), `create ... in` and lead conversions draw. Three renderings
 ** of the same arrows: Graphviz dot, Mermaid flowchart, and JSON (the whole
-** model as data, for editors and the service). The writers read only the
-** checker's Model; they never resolve a name themselves.
+** model as data, for editors and the service). A diagram is drawn from the
+** checker's Model (a source pack) or from a compiled Chunk (a .pipec); the
+** writers never resolve a name themselves.
 */
 #ifndef FUNNEL_GRAPH_H
 #define FUNNEL_GRAPH_H
@@ -15,6 +16,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "bytecode/chunk.h"
 #include "check/check.h"
 
 typedef enum GraphFormat { GRAPH_DOT, GRAPH_MERMAID, GRAPH_JSON } GraphFormat;
@@ -28,5 +30,12 @@ bool graph_parse_format(const char *s, GraphFormat *out);
 ** model with errors is drawn as far as it resolves (unresolved arrows are
 ** left out). */
 void graph_write(FILE *out, const Model *m, GraphFormat fmt);
+
+/* Writes the diagram of a compiled pack to out. A chunk keeps no source
+** text: trigger conditions read "when (condition)", moves under a branch
+** "if (condition)"; robots are found in the bytecode of the handlers (and
+** of the user functions they call, one level deep). The chunk must have
+** passed bc_verify. */
+void graph_write_chunk(FILE *out, const Chunk *c, GraphFormat fmt);
 
 #endif
