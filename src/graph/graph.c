@@ -387,11 +387,12 @@ static void walk(Graph *g, const Walk *w, const char *cond, const Node *n) {
       break;
     case N_CONVERT: {
       const char *action = "convert";
-      if (n->flags & (F_WITH_CONTACT | F_WITH_COMPANY))
+      if (n->flags & (F_WITH_CONTACT | F_WITH_COMPANY)) {
+        bool both = (n->flags & F_WITH_CONTACT) && (n->flags & F_WITH_COMPANY);
         action = arena_printf(&g->d->arena, "convert with %s%s%s",
-                              n->flags & F_WITH_CONTACT ? "contact" : "",
-                              (n->flags & F_WITH_CONTACT) && (n->flags & F_WITH_COMPANY) ? ", " : "",
+                              n->flags & F_WITH_CONTACT ? "contact" : "", both ? ", " : "",
                               n->flags & F_WITH_COMPANY ? "company" : "");
+      }
       add_arrow(g, AK_CONVERT, &w->from, n->sym, w->cause, action, cond, w->event, false);
       break;
     }
@@ -505,7 +506,8 @@ static void collect_tables(Graph *g) {
   for (int e = 0; e < E__COUNT; e++) {
     const Entity *en = &m->entities[e];
     GEntity ge = {en->name, en->title, {0}, false};
-    for (size_t i = 0; i < en->fields.len; i++) vec_push(&ge.fields, field_of(g, en->fields.items[i]));
+    for (size_t i = 0; i < en->fields.len; i++)
+      vec_push(&ge.fields, field_of(g, en->fields.items[i]));
     vec_push(&d->entities, ge);
   }
   for (size_t i = 0; i < m->enums.len; i++) vec_push(&d->enums, enum_of(g, m->enums.items[i]));
@@ -516,7 +518,8 @@ static void collect_tables(Graph *g) {
   for (size_t i = 0; i < m->events.len; i++) {
     const EventDef *ev = m->events.items[i];
     GEvent ge = {ev->name, ev->title, ev->builtin, {0}};
-    for (size_t k = 0; k < ev->fields.len; k++) vec_push(&ge.payload, field_of(g, ev->fields.items[k]));
+    for (size_t k = 0; k < ev->fields.len; k++)
+      vec_push(&ge.payload, field_of(g, ev->fields.items[k]));
     vec_push(&d->events, ge);
   }
   for (size_t i = 0; i < m->calendars.len; i++) {
@@ -664,8 +667,8 @@ static void write_dot(Desc *d, FILE *out) {
     dot_str(out, arena_printf(&d->arena, "cluster_%s", dir->name));
     fputs(" {\n    label=", out);
     dot_str(out, title_of(dir->title, dir->name));
-    fputs(";\n    style=\"rounded,filled\"; fillcolor=\"#fafafa\"; color=\"#cfd8dc\"; fontsize=13;\n",
-          out);
+    fputs(";\n    style=\"rounded,filled\"; fillcolor=\"#fafafa\"; color=\"#cfd8dc\"; "
+          "fontsize=13;\n", out);
     for (size_t j = dir->first; j < dir->first + dir->nstages; j++) {
       const GStage *s = &d->stages.items[j];
       fputs("    ", out);
@@ -998,7 +1001,8 @@ static void write_json(Desc *d, FILE *out) {
       json_t *so = json_object();
       json_object_set_new(so, "id", jstr(s->name));
       json_object_set_new(so, "title", jstr(s->title));
-      json_object_set_new(so, "kind", jstr(s->kind >= 0 && s->kind <= GK_FAILURE ? sk[s->kind] : NULL));
+      bool known = s->kind >= 0 && s->kind <= GK_FAILURE;
+      json_object_set_new(so, "kind", jstr(known ? sk[s->kind] : NULL));
       json_object_set_new(so, "auto", json_boolean(s->is_auto));
       json_array_append_new(stages, so);
     }

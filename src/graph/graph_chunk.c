@@ -87,7 +87,8 @@ static const char *vtype_name(Builder *b, uint8_t kind, uint16_t ref) {
   case V_DIR: return "direction";
   case V_ROLE: return "role";
   case V_OBJ: return "event payload";
-  case V_ENUM: return arena_printf(&b->d->arena, "enum %s", ref < c->nenums ? c->enums[ref].name : "");
+  case V_ENUM:
+    return arena_printf(&b->d->arena, "enum %s", ref < c->nenums ? c->enums[ref].name : "");
   case V_REC: return ref < c->nentities ? c->entities[ref].name : "record";
   default: return NULL;
   }
@@ -369,7 +370,8 @@ static const char *handler_cause(Builder *b, const HandlerDef *h) {
     return s;
   }
   case HW_EVENT:
-    return arena_printf(ar, "on %s", (uint32_t)h->event < c->nevents ? c->events[h->event].name : "?");
+    return arena_printf(ar, "on %s",
+                        (uint32_t)h->event < c->nevents ? c->events[h->event].name : "?");
   case HW_AFTER: case HW_AT: case HW_EVERY: {
     const char *cal = (uint32_t)h->calendar < c->ncalendars
                           ? arena_printf(ar, " in %s", c->calendars[h->calendar].name) : "";
@@ -438,7 +440,8 @@ static void arrows(Builder *b) {
   for (uint32_t i = 0; i < c->ndirections; i++) {
     handlers_of(b, HS_DIRECTION, i);
     const DirectionDef *dir = &c->directions[i];
-    for (uint32_t s = dir->first_stage; s < dir->first_stage + dir->nstages && s < c->nstages; s++) {
+    uint32_t end = dir->first_stage + dir->nstages;
+    for (uint32_t s = dir->first_stage; s < end && s < c->nstages; s++) {
       for (uint32_t k = 0; k < c->ntriggers; k++)
         if (c->triggers[k].stage == s) trigger_arrows(b, &c->triggers[k]);
       handlers_of(b, HS_STAGE, s);
