@@ -754,7 +754,7 @@ static uint32_t intern(W *w, const char *s, size_t n) {
   size_t j = h & (w->nslots - 1);
   for (; w->slots[j].index; j = (j + 1) & (w->nslots - 1)) {
     StrSlot *e = &w->slots[j];
-    if (e->hash == h && e->len == n && !memcmp(w->data.p + e->off, s, n)) return e->index - 1;
+    if (e->hash == h && e->len == n && (n == 0 || !memcmp(w->data.p + e->off, s, n))) return e->index - 1;
   }
   w->slots[j] = (StrSlot){h, ++w->nstrs, w->data.len, n};
   put(&w->data, s, n);

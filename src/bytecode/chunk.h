@@ -48,6 +48,12 @@ extern const char *const op_synopses[OP__COUNT];
 /* Registers are 8-bit operands. */
 #define MAX_REGS 250
 
+/* Kinds as the chunk stores them (the compiler maps the checker's). */
+enum { STAGE_PROGRESS, STAGE_SUCCESS, STAGE_FAILURE };
+enum { ENT_DEAL, ENT_CONTACT, ENT_COMPANY, ENT_LEAD, ENT__COUNT };
+/* CONVERT's flags (in R[A+1]) */
+enum { CONV_CONTACT = 1, CONV_COMPANY = 2 };
+
 /* A static type, for fields and payloads: the engine stores and converts
 ** by it. */
 typedef struct TypeDesc {
@@ -104,7 +110,7 @@ typedef enum AccessBits { ACC_VIEW = 1, ACC_MOVE = 2 } AccessBits;
 
 typedef struct StageDef {
   const char *name, *title;
-  uint8_t kind;        /* StageKind */
+  uint8_t kind;        /* STAGE_* */
   uint8_t is_auto;
   uint16_t direction;
   uint32_t nrequired;

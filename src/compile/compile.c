@@ -26,6 +26,9 @@
 #include "util/tz.h"
 #include "util/vec.h"
 
+_Static_assert(STAGE_SUCCESS == SK_SUCCESS && STAGE_FAILURE == SK_FAILURE, "stage kinds agree");
+_Static_assert(ENT_DEAL == E_DEAL && ENT_LEAD == E_LEAD && ENT__COUNT == E__COUNT, "entity kinds agree");
+
 typedef struct Compiler {
   Program *p;
   Model *m;
@@ -446,26 +449,25 @@ static void object(FS *fs, Node *inits, int r, const Node *where) {
   fs->free = save;
 }
 
-/* R[r] = a new record with its fields set. */
+/* R[r] = a new record; its fields go with the creation (an object in
+** R[base+1]), so that its handlers see them when it enters its stage. */
 static void create(FS *fs, Node *e, int r) {
   Compiler *C = fs->C;
   Entity *ent = model_entity(C->m, e->name);
   int save = fs->free;
   int base = alloc(fs, 2, e);
+  object(fs, e->list, base + 1, e);
+  at(fs, e);
   if (e->sym) emit(fs, MK_ABx(OP_CREATEIN, base, ((Stage *)e->sym)->id));
   else emit(fs, MK_ABx(OP_CREATE, base, ent ? ent->kind : 0));
-  for (Node *i = e->list; i; i = i->next) {
-    if (!i->sym) continue;
-    expr_to(fs, i->a, base + 1);
-    emit(fs, MK_ABx(OP_SETFIELD, base, field_id(C, i->sym)));
-  }
   if (r != base) emit(fs, MK_ABC(OP_MOVE, r, base, 0));
   fs->free = save;
 }
 
 static void ask(FS *fs, Node *e, int r) {
   int save = fs->free;
-  int base = alloc(fs, 3, e);
+  int base = alloc(fs, 4, e);
+  load_text(fs, base + 3, e->text ? e->text : "answer", e);  /* the variable it answers */
   int q = alloc(fs, 1, e);
   expr_to(fs, e->a, base);
   expr_to(fs, e->b, q);
@@ -780,6 +782,7 @@ static void stmt(FS *fs, Node *s) {
   switch (s->kind) {
   case N_LET: {
     int r = alloc(fs, 1, s);
+    if (s->a->kind == N_ASK) s->a->text = s->name; /* `answer d NAME = ...` finds it by name */
     expr_to(fs, s->a, r);
     bind(fs, s, r);
     save = fs->free; /* the local stays */
@@ -856,7 +859,8 @@ static void stmt(FS *fs, Node *s) {
   case N_CONVERT: {
     int b = alloc(fs, 2, s);
     emit(fs, MK_ABC(OP_LOADSELF, b, 0, 0));
-    emit(fs, MK_AsBx(OP_LOADI, b + 1, s->flags & (F_WITH_CONTACT | F_WITH_COMPANY)));
+    int flags = (s->flags & F_WITH_CONTACT ? CONV_CONTACT : 0) | (s->flags & F_WITH_COMPANY ? CONV_COMPANY : 0);
+    emit(fs, MK_AsBx(OP_LOADI, b + 1, flags));
     if (s->sym) emit(fs, MK_ABx(OP_CONVERT, b, ((Stage *)s->sym)->id));
     break;
   }

@@ -5,6 +5,8 @@
 #ifndef FUNNEL_VEC_H
 #define FUNNEL_VEC_H
 
+#include <stdlib.h>
+
 #include "util/arena.h"
 
 #define VEC(T) struct { T *items; size_t len, cap; }

@@ -435,9 +435,10 @@ int vm_effect(Vm *vm, Instr i, Value *base) {
   case OP_DOCUMENT: e.rec = vm->self; e.a = a[0]; e.b = base[GET_B(i)]; e.c = base[GET_C(i)]; break;
   case OP_WEBHOOK: e.rec = vm->self; e.a = a[0]; e.b = base[GET_B(i)]; break;
   case OP_CONVERT: e.rec = a[0]; e.a = a[1]; e.index = (uint32_t)GET_Bx(i); break;
-  case OP_CREATE: case OP_CREATEIN: e.rec = vm->self; e.index = (uint32_t)GET_Bx(i); break;
+  case OP_CREATE: case OP_CREATEIN: e.rec = vm->self; e.a = a[1]; e.index = (uint32_t)GET_Bx(i); break;
   case OP_ASK:
-    e.rec = vm->self; e.a = a[0]; e.b = base[GET_B(i)]; e.c = a[1]; e.d = a[2]; e.index = (uint32_t)GET_C(i);
+    /* the record is implied (the current one); rec carries the question's name */
+    e.rec = a[3]; e.a = a[0]; e.b = base[GET_B(i)]; e.c = a[1]; e.d = a[2]; e.index = (uint32_t)GET_C(i);
     break;
   case OP_TCLOCK: e.a = a[0]; break;
   case OP_TADVANCE: e.a = a[0]; e.index = (uint32_t)GET_B(i); break;
