@@ -31,6 +31,13 @@ if [ ! -f "$BUILD/Makefile" ]; then
   echo "bench/vm: configuring and building funnel in $BUILD" >&2
   "$top/tools/build.sh" "$BUILD"
 fi
+# Timings from a sanitizer or unoptimized build mean nothing: say so.
+flags=$(sed -n -e 's/^CFLAGS = *//p' -e 's/^SAN_CFLAGS = *//p' "$BUILD/Makefile" | tr '\n' ' ')
+case $flags in
+*-fsanitize*) echo "bench/vm: warning: $BUILD is a sanitizer build ($flags)" >&2 ;;
+*-O[1-3s]*) ;;
+*) echo "bench/vm: warning: $BUILD is not an optimized build (CFLAGS: $flags)" >&2 ;;
+esac
 # -j1: the library is usually built already; the benchmark is one file.
 make -C "$BUILD" -j1 bench/vm/bench_vm >/dev/null || die "could not build bench_vm"
 bench_vm=$BUILD/bench/vm/bench_vm
