@@ -26,8 +26,8 @@
 #include "util/tz.h"
 #include "util/vec.h"
 
-_Static_assert(STAGE_SUCCESS == SK_SUCCESS && STAGE_FAILURE == SK_FAILURE, "stage kinds agree");
-_Static_assert(ENT_DEAL == E_DEAL && ENT_LEAD == E_LEAD && ENT__COUNT == E__COUNT, "entity kinds agree");
+_Static_assert((int)STAGE_SUCCESS == (int)SK_SUCCESS && (int)STAGE_FAILURE == (int)SK_FAILURE, "stage kinds agree");
+_Static_assert((int)ENT_DEAL == (int)E_DEAL && (int)ENT_LEAD == (int)E_LEAD && (int)ENT__COUNT == (int)E__COUNT, "entity kinds agree");
 
 typedef struct Compiler {
   Program *p;

@@ -133,8 +133,8 @@ static bool push_frame(Vm *vm, uint32_t func, Value *base, int ret) {
   size_t off = (size_t)(base - vm->stack);
   grow_stack(vm, off + fn->nregs + 8);
   base = vm->stack + off;
-  for (int i = fn->nparams; i < fn->nregs; i++) base[i] = v_null();
   Frame *f = &vm->frames[vm->nframes++];
+  if (fn->nregs > fn->nparams) memset(base + fn->nparams, 0, (size_t)(fn->nregs - fn->nparams) * sizeof(Value));
   f->func = func;
   f->pc = fn->code;
   f->base = base;
@@ -294,6 +294,16 @@ next:
     ** datetime and a duration, two durations; mixed int and decimal give
     ** a decimal. SUB, MUL and DIV likewise (vm_arith in vm_ops.c). */
     VM_CASE(ADD) VM_CASE(SUB) VM_CASE(MUL) VM_CASE(DIV) {
+      /* fast path: money of one currency, added or subtracted */
+      if (RB->type == V_MONEY && RC->type == V_MONEY && RB->aux == RC->aux && GET_OP(i) <= OP_SUB) {
+        int64_t x;
+        bool ovf = GET_OP(i) == OP_ADD ? __builtin_add_overflow(RB->u.i, RC->u.i, &x)
+                                       : __builtin_sub_overflow(RB->u.i, RC->u.i, &x);
+        if (!ovf) {
+          *RA = v_money(x, RB->aux);
+          VM_NEXT();
+        }
+      }
       SAVE();
       if (!vm_arith(vm, GET_OP(i), RB, RC, RA)) goto fail;
       VM_NEXT();
@@ -321,8 +331,28 @@ next:
     /* LT A B C, LE: order on numbers, money of one currency, dates,
     ** datetimes, durations and text; false when either side is null. */
     VM_CASE(LT) VM_CASE(LE) {
-      SAVE();
       int c;
+      /* fast paths: one scalar type; money of one currency; money and a
+      ** small whole number (sum > 0) */
+      if (RB->type == RC->type && (RB->type == V_INT || RB->type == V_DEC || RB->type == V_DATE ||
+                                   RB->type == V_DATETIME || (RB->type == V_MONEY && RB->aux == RC->aux))) {
+        c = RB->u.i < RC->u.i ? -1 : RB->u.i > RC->u.i;
+        *RA = v_bool(GET_OP(i) == OP_LT ? c < 0 : c <= 0);
+        VM_NEXT();
+      }
+      if (RB->type == V_MONEY && RC->type == V_INT && RC->u.i > -(INT64_MAX / 100) && RC->u.i < INT64_MAX / 100) {
+        int64_t m = RC->u.i * 100;
+        c = RB->u.i < m ? -1 : RB->u.i > m;
+        *RA = v_bool(GET_OP(i) == OP_LT ? c < 0 : c <= 0);
+        VM_NEXT();
+      }
+      if (RC->type == V_MONEY && RB->type == V_INT && RB->u.i > -(INT64_MAX / 100) && RB->u.i < INT64_MAX / 100) {
+        int64_t m = RB->u.i * 100;
+        c = m < RC->u.i ? -1 : m > RC->u.i;
+        *RA = v_bool(GET_OP(i) == OP_LT ? c < 0 : c <= 0);
+        VM_NEXT();
+      }
+      SAVE();
       if (RB->type == V_NULL || RC->type == V_NULL) { *RA = v_bool(false); VM_NEXT(); }
       if (!vm_compare(vm, RB, RC, &c)) goto fail;
       *RA = v_bool(GET_OP(i) == OP_LT ? c < 0 : c <= 0);
@@ -466,6 +496,11 @@ next:
     /* GETSELF A Bx: R[A] = the field D[Bx] of the current record. */
     VM_CASE(GETSELF) {
       SAVE();
+      const FieldDef *fd = &ch->fields[GET_Bx(i)];
+      /* fast path: a stored field of the current record */
+      if (fd->computed < 0 && vm->self.type == V_REC && vm->self.aux == fd->entity &&
+          vm->host.get_field(vm->host.ud, vm->self, (uint32_t)GET_Bx(i), RA, &vm->scratch) == HOST_OK)
+        VM_NEXT();
       if (!vm_get_field(vm, vm->self, (uint32_t)GET_Bx(i), RA)) goto fail;
       VM_NEXT();
     }
@@ -518,7 +553,11 @@ next:
       SAVE();
       int st = vm_effect(vm, i, base);
       if (st == HOST_OK) VM_NEXT();
-      if (st == HOST_REFUSED && vm_catch_refusal(vm, &pc, base)) VM_NEXT();
+      const Instr *to = pc; /* not &pc: that would keep pc in memory for the whole loop */
+      if (st == HOST_REFUSED && vm_catch_refusal(vm, &to, base)) {
+        pc = to;
+        VM_NEXT();
+      }
       goto fail;
     }
     /* ASK A B C: R[A] = the answer of the user R[A] to the question R[B]
