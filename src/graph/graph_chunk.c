@@ -277,7 +277,7 @@ static const char *moved_record(Builder *b, const Func *f, uint32_t pc) {
 
 /* The action of a CONVERT at pc: its flags are loaded just before. */
 static const char *convert_action(Builder *b, const Func *f, uint32_t pc) {
-  enum { WITH_CONTACT = 1 << 8, WITH_COMPANY = 1 << 9 };  /* as in ast.h: F_WITH_* */
+  enum { WITH_CONTACT = CONV_CONTACT, WITH_COMPANY = CONV_COMPANY };  /* chunk.h */
   if (pc == 0 || GET_OP(f->code[pc - 1]) != OP_LOADI) return "convert";
   int flags = GET_sBx(f->code[pc - 1]);
   if (!(flags & (WITH_CONTACT | WITH_COMPANY))) return "convert";

@@ -246,7 +246,7 @@ static Chunk *sample(void) {
     MK_ABx(OP_MOVETO, 0, 1),             /* won */
     MK_ABC(OP_TASK, 0, 1, 2),
     MK_AsBx(OP_FORLIST, 1, -1),
-    MK_ABC(OP_ASK, 1, 0, V_TEXT),
+    MK_ABC(OP_ASK, 0, 0, V_TEXT),
     MK_ABx(OP_CONVERT, 0, 2),
     MK_ABC(OP_RET0, 0, 0, 0),
   };
@@ -1118,7 +1118,7 @@ BAD(reg_concat, code_of(c, F_MAIN)[7] = MK_ABC(OP_CONCAT, 5, 5, 2))
 BAD(reg_newobj, code_of(c, F_ENTER)[3] = MK_ABx(OP_NEWOBJ, 2, K_KEYS))
 BAD(reg_task, code_of(c, F_ENTER)[9] = MK_ABC(OP_TASK, 0, 1, 3))
 BAD(reg_forlist, code_of(c, F_ENTER)[10] = MK_AsBx(OP_FORLIST, 2, -1))
-BAD(reg_ask, code_of(c, F_ENTER)[11] = MK_ABC(OP_ASK, 2, 0, V_TEXT))
+BAD(reg_ask, code_of(c, F_ENTER)[11] = MK_ABC(OP_ASK, 1, 0, V_TEXT))
 BAD(reg_convert, code_of(c, F_ENTER)[12] = MK_ABx(OP_CONVERT, 3, 2))
 BAD(reg_texpect, code_of(c, F_TEST)[1] = MK_ABC(OP_TEXPECT, 3, 1, 0))
 BAD(reg_temit, code_of(c, F_TEST)[0] = MK_ABx(OP_TEMIT, 4, 0))
