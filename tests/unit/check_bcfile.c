@@ -1217,7 +1217,7 @@ static const Bad BADS[] = {
   {"reg_newobj", bad_reg_newobj, "(NEWOBJ): registers 2..4 out of range (4 registers)", false},
   {"reg_task", bad_reg_task, "(TASK): register C+1 = 4 out of range", false},
   {"reg_forlist", bad_reg_forlist, "(FORLIST): register A+2 = 4 out of range", false},
-  {"reg_ask", bad_reg_ask, "(ASK): register A+2 = 4 out of range", false},
+  {"reg_ask", bad_reg_ask, "(ASK): register A+3 = 4 out of range", false},
   {"reg_convert", bad_reg_convert, "(CONVERT): register A+1 = 4 out of range", false},
   {"reg_texpect", bad_reg_texpect, "(TEXPECT): register A+2 = 5 out of range (5 registers)", false},
   {"reg_temit", bad_reg_temit, "(TEMIT): register A+1 = 5 out of range", false},
