@@ -629,7 +629,7 @@ START_TEST(bcfile_1_2_op_tables) {
   ck_assert_int_eq(o.kind[2], OPK_REG);
   ck_assert_int_eq(o.span[2], 1);
   bc_op_info(OP_ASK, &o);
-  ck_assert_int_eq(o.span[0], 2);
+  ck_assert_int_eq(o.span[0], 3);
   ck_assert_int_eq(o.kind[2], OPK_IMM);
   bc_op_info(OP_CALLB, &o);
   ck_assert_int_eq(o.kind[1], OPK_BUILTIN);
