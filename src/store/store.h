@@ -1,0 +1,151 @@
+/*
+** store.h: the deal store, an interface. The engine reads and writes
+** records, stage history, the event log, timers and the outbox through
+** it, always inside a transaction it opens; SQLite (store_sqlite.c) is the
+** embedded implementation, and another (PostgreSQL) can sit behind the same
+** operations. The store knows the pack only through the Chunk's tables:
+** it derives its tables from the entities and fields (typed columns, one
+** table per entity) and checks, when it opens a database made for an older
+** version of the pack, that it can migrate it.
+**
+** Every function returns 0 on success or an error code (< 0), with a
+** message in store_error().
+*/
+#ifndef FUNNEL_STORE_H
+#define FUNNEL_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "bytecode/chunk.h"
+
+enum {
+  ST_OK = 0,
+  ST_ERR = -1,        /* anything the database said */
+  ST_NOTFOUND = -2,   /* no such record, user, timer... */
+  ST_CONFLICT = -3,   /* a ref or key that exists already */
+  ST_SCHEMA = -4,     /* the database cannot hold this pack (see migration) */
+};
+
+typedef struct Store Store;
+
+/* A record's place in its pipeline and its bookkeeping. */
+typedef struct RecordInfo {
+  int64_t id;
+  int entity;          /* EntityKind */
+  const char *ref;     /* the caller's name for it ("d1"), in the arena */
+  int32_t stage;       /* -1 for records outside any direction */
+  int32_t entry;       /* how many times a stage was entered: the stage-entry number */
+  int64_t entered;     /* when the current stage was entered (UTC seconds) */
+  int64_t created;
+  bool deleted;
+} RecordInfo;
+
+/* A pending timer: handler `handler` of `record`, due at `due`, valid while
+** the record is in the stage entry `entry` (0: not bound to a stage). */
+typedef struct TimerRow {
+  int64_t id;
+  int64_t due;
+  int64_t record;
+  uint32_t handler;
+  int32_t entry;
+} TimerRow;
+
+/* An effect for the world, stored in the same transaction as the event
+** that made it, and delivered after commit. `key` makes it idempotent. */
+typedef struct OutboxRow {
+  int64_t id;
+  const char *key;     /* record/stage-entry/handler/ordinal */
+  int64_t record;
+  const char *kind;    /* notify, task, message, document, webhook, ask */
+  const char *json;    /* the effect as JSON */
+  int64_t created;
+  const char *status;  /* pending, delivered, dead */
+} OutboxRow;
+
+/* One stay of a record in a stage, oldest first. */
+typedef struct HistoryRow {
+  int32_t stage;       /* -1: a stage the pack no longer has */
+  const char *stage_name;  /* "direction.stage", in the arena */
+  int32_t entry;       /* the stage-entry number */
+  int64_t entered;
+  int64_t left;        /* 0 while the record is still there */
+  const char *by;      /* who moved it there; NULL for robots, triggers, creation */
+} HistoryRow;
+
+typedef struct UserRow {
+  const char *id, *name, *supervisor;   /* supervisor may be NULL */
+  const char *email, *phone;
+  uint32_t nroles;
+  const char **roles;  /* role names */
+} UserRow;
+
+typedef struct StoreOps {
+  int (*begin)(Store *s);
+  int (*commit)(Store *s);
+  int (*rollback)(Store *s);
+  void (*close)(Store *s);
+
+  /* records */
+  int (*create)(Store *s, int entity, const char *ref, int32_t stage, int64_t now, int64_t *id);
+  int (*find)(Store *s, const char *ref, RecordInfo *out, Arena *a);
+  int (*info)(Store *s, int64_t id, RecordInfo *out, Arena *a);
+  int (*get)(Store *s, int64_t id, uint32_t field, Value *out, Arena *a);
+  int (*set)(Store *s, int64_t id, uint32_t field, const Value *v);
+  /* moves the record into `stage` as stage entry `entry` (history kept);
+  ** `by` is the user who moved it, NULL for robots and triggers */
+  int (*move)(Store *s, int64_t id, int32_t stage, int32_t entry, int64_t now, const char *by);
+  int (*remove)(Store *s, int64_t id, int64_t now);
+  /* the records of entity `entity` whose field `field` refers to `target` */
+  int (*referrers)(Store *s, uint32_t field, int64_t target, int64_t **ids, size_t *n, Arena *a);
+  /* the record's stays in stages, oldest first */
+  int (*history)(Store *s, int64_t id, HistoryRow **rows, size_t *n, Arena *a);
+
+  /* users */
+  int (*put_user)(Store *s, const UserRow *u);
+  int (*get_user)(Store *s, const char *id, UserRow *out, Arena *a);
+
+  /* timers, clustered by due time */
+  int (*add_timer)(Store *s, TimerRow *t);
+  int (*cancel_timers)(Store *s, int64_t record, int32_t entry);   /* entry < 0: all */
+  int (*cancel_handler)(Store *s, int64_t record, uint32_t handler);
+  /* the earliest timer due at or before `until`, if any (1: found) */
+  int (*next_timer)(Store *s, int64_t until, TimerRow *out);
+  int (*delete_timer)(Store *s, int64_t id, int64_t due);
+
+  /* the `once` flags: has handler h already run for record r? */
+  int (*once_get)(Store *s, int64_t record, uint32_t handler, bool *done);
+  int (*once_set)(Store *s, int64_t record, uint32_t handler);
+
+  /* answers to `ask` questions, by record and question key */
+  int (*answer_get)(Store *s, int64_t record, const char *key, Value *out, Arena *a);
+  int (*answer_put)(Store *s, int64_t record, const char *key, const Value *v);
+
+  /* the event log and the outbox */
+  int (*log_event)(Store *s, int64_t at, const char *json, int64_t *seq);
+  int (*outbox_put)(Store *s, OutboxRow *o);     /* ST_CONFLICT: the key was there */
+  int (*outbox_list)(Store *s, int64_t record, const char *kind, OutboxRow **rows, size_t *n,
+                     Arena *a);                  /* record 0 / kind NULL: all */
+  /* after a delivery attempt: status "delivered" (at `now`), "pending"
+  ** (retry at next_try) or "dead"; counts the attempt */
+  int (*outbox_mark)(Store *s, int64_t id, const char *status, int64_t next_try, int64_t now);
+
+  /* settings that survive restarts (the virtual clock, the pack's version) */
+  int (*meta_get)(Store *s, const char *key, const char **value, Arena *a);
+  int (*meta_put)(Store *s, const char *key, const char *value);
+} StoreOps;
+
+struct Store {
+  const StoreOps *ops;
+  const Chunk *ch;
+  char error[512];
+};
+
+/* Opens (creating if needed) a SQLite store for chunk `ch` at `path`
+** (":memory:" for a fresh in-memory one). Migrates an older schema when
+** the pack only added fields or stages; refuses (ST_SCHEMA) a removal or
+** a type change. Returns NULL with a message in *err. */
+Store *store_open_sqlite(const Chunk *ch, const char *path, char *err, size_t errlen);
+const char *store_error(const Store *s);
+
+#endif

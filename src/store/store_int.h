@@ -1,0 +1,123 @@
+/*
+** store_int.h: what store_sqlite.c (the operations) and schema.c (the
+** tables derived from the chunk, creation and migration) share. Not part
+** of the store's interface: nothing outside src/store includes it.
+*/
+#ifndef FUNNEL_STORE_INT_H
+#define FUNNEL_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+#include "store/store.h"
+
+/* The version of the layout of the fixed tables (meta, records, users,
+** timers...). A database made by a newer funnel is refused. */
+#define STORE_FORMAT 1
+
+/* The read-only properties of a record that the store answers from the
+** `records` table rather than from a column. */
+typedef enum RecordProp {
+  RP_NONE, RP_ID, RP_CREATED, RP_STAGE, RP_DIRECTION, RP_ENTERED, RP_WON, RP_LOST, RP_CLOSED,
+  RP_OTHER /* read-only and not ours (back references): the engine's business */
+} RecordProp;
+
+/* Per field of the chunk: its column (NULL when it is not stored) and the
+** statements that read and write it, prepared on first use. */
+typedef struct FieldCol {
+  char *col;            /* "f_sum" */
+  uint8_t prop;         /* RecordProp */
+  sqlite3_stmt *get, *set, *refs;
+} FieldCol;
+
+/* The fixed statements, prepared on first use and kept until close. */
+#define STORE_STMTS(X)                                                                        \
+  X(BEGIN, "BEGIN IMMEDIATE")                                                                 \
+  X(COMMIT, "COMMIT")                                                                         \
+  X(ROLLBACK, "ROLLBACK")                                                                     \
+  X(REC_INSERT, "INSERT INTO records(entity, ref, stage, entry, entered, created) "           \
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
+  X(REC_SETREF, "UPDATE records SET ref = ?2 WHERE id = ?1")                                  \
+  X(REC_BY_REF, "SELECT id, entity, ref, stage, entry, entered, created, deleted "            \
+                "FROM records WHERE ref = ?1")                                                \
+  X(REC_BY_ID, "SELECT id, entity, ref, stage, entry, entered, created, deleted "             \
+               "FROM records WHERE id = ?1")                                                  \
+  X(REC_MOVE, "UPDATE records SET stage = ?2, entry = ?3, entered = ?4 "                      \
+              "WHERE id = ?1 AND entity = ?5 AND deleted IS NULL")                            \
+  X(REC_REMOVE, "UPDATE records SET deleted = ?2 WHERE id = ?1 AND deleted IS NULL")          \
+  X(HIST_CLOSE, "UPDATE stage_history SET \"left\" = ?2 WHERE record = ?1 AND \"left\" IS NULL") \
+  X(HIST_OPEN, "INSERT INTO stage_history(record, stage, entry, entered, by_user) "           \
+               "VALUES (?1, ?2, ?3, ?4, ?5)")                                                 \
+  X(HIST_LIST, "SELECT stage, entry, entered, \"left\", by_user FROM stage_history "          \
+               "WHERE record = ?1 ORDER BY rowid")                                            \
+  X(USER_PUT, "INSERT INTO users(id, name, supervisor, email, phone) VALUES (?1, ?2, ?3, ?4, ?5) " \
+              "ON CONFLICT(id) DO UPDATE SET name = excluded.name, "                          \
+              "supervisor = excluded.supervisor, email = excluded.email, phone = excluded.phone") \
+  X(USER_GET, "SELECT id, name, supervisor, email, phone FROM users WHERE id = ?1")           \
+  X(ROLES_CLEAR, "DELETE FROM user_roles WHERE user = ?1")                                    \
+  X(ROLE_ADD, "INSERT OR IGNORE INTO user_roles(user, role) VALUES (?1, ?2)")                 \
+  X(ROLES_GET, "SELECT role FROM user_roles WHERE user = ?1 ORDER BY rowid")                  \
+  X(TIMER_ADD, "INSERT INTO timers(due, id, record, handler, entry) VALUES (?1, ?2, ?3, ?4, ?5)") \
+  X(TIMER_CANCEL_ALL, "DELETE FROM timers WHERE record = ?1")                                 \
+  X(TIMER_CANCEL_ENTRY, "DELETE FROM timers WHERE record = ?1 AND entry = ?2")                \
+  X(TIMER_CANCEL_HANDLER, "DELETE FROM timers WHERE record = ?1 AND handler = ?2")            \
+  X(TIMER_NEXT, "SELECT due, id, record, handler, entry FROM timers WHERE due <= ?1 "         \
+                "ORDER BY due, id LIMIT 1")                                                   \
+  X(TIMER_DELETE, "DELETE FROM timers WHERE due = ?1 AND id = ?2")                            \
+  X(ONCE_GET, "SELECT 1 FROM once_done WHERE record = ?1 AND handler = ?2")                   \
+  X(ONCE_SET, "INSERT OR IGNORE INTO once_done(record, handler) VALUES (?1, ?2)")             \
+  X(ANSWER_GET, "SELECT value FROM answers WHERE record = ?1 AND key = ?2")                   \
+  X(ANSWER_PUT, "INSERT OR REPLACE INTO answers(record, key, value) VALUES (?1, ?2, ?3)")     \
+  X(EVENT_LOG, "INSERT INTO events(at, json) VALUES (?1, ?2)")                                \
+  X(OUTBOX_PUT, "INSERT INTO outbox(key, record, kind, json, created, next_try) "             \
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?5)")                                            \
+  X(OUTBOX_LIST, "SELECT id, key, record, kind, json, created, status FROM outbox "           \
+                 "WHERE (?1 = 0 OR record = ?1) AND (?2 IS NULL OR kind = ?2) ORDER BY id")   \
+  X(OUTBOX_MARK, "UPDATE outbox SET status = ?2, attempts = attempts + 1, next_try = ?3, "    \
+                 "delivered = CASE WHEN ?2 = 'delivered' THEN ?4 ELSE delivered END "         \
+                 "WHERE id = ?1")                                                             \
+  X(META_GET, "SELECT value FROM meta WHERE key = ?1")                                        \
+  X(META_PUT, "INSERT INTO meta(key, value) VALUES (?1, ?2) "                                 \
+              "ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+
+typedef enum StmtId {
+#define X(id, sql) SQ_##id,
+  STORE_STMTS(X)
+#undef X
+  SQ__COUNT
+} StmtId;
+
+typedef struct SqlStore {
+  Store base;
+  sqlite3 *db;
+  const char *path;
+  FieldCol *cols;              /* one per chunk field */
+  sqlite3_stmt **ent_insert;   /* per entity: INSERT INTO "deal"(id) */
+  char **stage_names;          /* per stage: "direction.stage" */
+  sqlite3_stmt *st[SQ__COUNT];
+  /* timer ids: a sequence kept in meta ("timer_seq"), read once per
+  ** transaction and written back at commit */
+  int64_t timer_seq;
+  bool seq_loaded, seq_dirty;
+} SqlStore;
+
+/* The store's error: formats into s->base.error and returns code. */
+int st_fail(SqlStore *s, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Runs SQL text with no result rows (DDL, pragmas); ST_ERR with the
+** database's message on failure. */
+int st_exec(SqlStore *s, const char *sql);
+
+/* The names of the ValueTypes, as the schema and the answers' JSON write them. */
+extern const char *const st_vtype_names[V__COUNT];
+
+/* The storage type of a field, as the schema in meta records it:
+** "money", "enum(deal.kind)", "list(record(contact))"... (malloc'd). */
+char *schema_type_name(const Chunk *ch, TypeDesc t);
+/* Fills s->cols: which fields have a column and what it is called. */
+void schema_columns(SqlStore *s);
+/* Creates the tables of a new database, or checks and migrates the tables
+** of an existing one (see docs/store.md): ST_OK, or ST_SCHEMA / ST_ERR
+** with the message in s->base.error. Runs in its own transaction. */
+int schema_apply(SqlStore *s);
+
+#endif
