@@ -26,20 +26,24 @@
 ** against the run's memory limit and the VM may do what it likes with
 ** them).
 **
-** Effects: SETFIELD, MOVETO, CREATE, CREATEIN, DELETE and CONVERT change
-** the records (a move sets the stage and its entry time); NOTIFY, TASK,
-** MESSAGE, DOCUMENT, WEBHOOK and TEMIT are only logged; ASK is answered
-** from vh_answer (matched by a substring of the question) or waits
-** (HOST_WAIT); TCLOCK and TADVANCE move the host's clock; TUSER declares a
-** user; TANSWER is logged and stored as an answer under its name.
-** effects_of builds the lists tests read (notifications(u), tasks(u),
-** questions(u), messages(rec), documents(rec), webhooks()): objects with
-** the keys "kind", "text", "user", "at", and "due", "channel", "title"
-** where they apply.
+** Effects: SETFIELD, MOVETO, CREATE, CREATEIN (with the fields of the
+** creation's object), DELETE and CONVERT change the records (a move sets
+** the stage and its entry time); NOTIFY, TASK, MESSAGE, DOCUMENT, WEBHOOK
+** and TEMIT are only logged; ASK is answered from vh_answer, matched by
+** the question's variable name or a substring of its text, or waits
+** (HOST_WAIT, also when nothing matches); TCLOCK and TADVANCE move the
+** host's clock and give the new moment as the effect's result; TUSER
+** declares a user; TANSWER is logged and stored as an answer under its
+** name. effects_of builds the lists tests read (notifications(u),
+** tasks(u), questions(u), messages(rec), documents(rec), webhooks()):
+** objects with the keys "kind", "text", "user", "at", and "due",
+** "channel", "title" where they apply; a notification or task for a role
+** counts for every user with that role.
 **
 ** The log line of an effect, as vh_log_text writes it:
 **   set deal#1.n = 5                    move deal#1 to sales.won
-**   create deal#2 in sales.new          delete deal#1
+**   create deal#2 in sales.new {sum: 100.00 RUB}
+**   create contact#3 {name: "x"}        delete deal#1
 **   notify ivanov "text"                notify role manager "text"
 **   task ivanov "text" due 2 hours      message email to contact#1 "text"
 **   document invoice "tmpl" {a: 1}      webhook "https://..." {x: 1}
@@ -47,8 +51,8 @@
 **   ask ivanov "Agree?" -> true         ask ivanov "Agree?" (waits)
 **   refused move deal#1 to sales.won: message
 **   clock 2026-01-12 07:00              advance 3 days
-**   emit email.read to deal#1 {subject: x}
-**   answer deal#1 split = true          user boss [head] supervisor petrov
+**   emit email.read to deal#1 {subject: "x"}
+**   answer deal#1 split = true          user boss [role head] supervisor petrov
 ** each followed by "  @ FUNCTION:LINE". Stages print as dir.stage, enum
 ** values by name, datetimes in UTC.
 */
