@@ -211,8 +211,8 @@ static VmStatus run_with(const char *fname, Setup *setup, int nargs, const Value
                 status_name(s[1]));
   ck_assert_msg(!strcmp(res_text[0], res_text[1]), "%s: %s, but %s after the round trip", fname,
                 res_text[0], res_text[1]);
-  ck_assert_msg(!strcmp(logs[0], logs[1]), "%s: effects differ after the round trip:\n%s---\n%s", fname,
-                logs[0], logs[1]);
+  ck_assert_msg(!strcmp(logs[0], logs[1]), "%s: effects differ after the round trip:\n%s---\n%s",
+                fname, logs[0], logs[1]);
   if (st == VM_ERROR) {
     ck_assert_int_eq(vm[0].error.code, vm[1].error.code);
     ck_assert_str_eq(vm[0].error.message, vm[1].error.message);
@@ -234,23 +234,24 @@ static void ok_at(int line, const char *fname, Setup *setup, const char *want, i
   run_v(fname, setup, nargs, ap);
   va_end(ap);
   ck_assert_msg(st == VM_OK, "line %d: %s: %s", line, fname, why());
-  ck_assert_msg(!strcmp(res_text[0], want), "line %d: %s gave %s, want %s", line, fname, res_text[0], want);
+  ck_assert_msg(!strcmp(res_text[0], want), "line %d: %s gave %s, want %s", line, fname,
+                res_text[0], want);
 }
 
 /* Runs fname(args...) and expects runtime error `code` (such as "R0102")
 ** with `msg` in its message. */
-static void err_at(int line, const char *fname, Setup *setup, const char *code, const char *msg, int nargs,
-                   ...) {
+static void err_at(int line, const char *fname, Setup *setup, const char *code, const char *msg,
+                   int nargs, ...) {
   va_list ap;
   va_start(ap, nargs);
   run_v(fname, setup, nargs, ap);
   va_end(ap);
   ck_assert_msg(st == VM_ERROR, "line %d: %s: %s (%s), want error %s", line, fname, status_name(st),
                 res_text[0], code);
-  ck_assert_msg(!strcmp(vm_error_code(vm[0].error.code), code), "line %d: %s: want %s, got %s", line,
-                fname, code, why());
-  ck_assert_msg(strstr(vm[0].error.message, msg), "line %d: %s: want \"%s\" in the message, got %s", line,
-                fname, msg, why());
+  ck_assert_msg(!strcmp(vm_error_code(vm[0].error.code), code), "line %d: %s: want %s, got %s",
+                line, fname, code, why());
+  ck_assert_msg(strstr(vm[0].error.message, msg), "line %d: %s: want \"%s\" in the message, got %s",
+                line, fname, msg, why());
 }
 
 #define OK(fn, want, ...) ok_at(__LINE__, fn, NULL, want, __VA_ARGS__)
@@ -270,7 +271,9 @@ static void err_at(int line, const char *fname, Setup *setup, const char *code, 
 
 static Value rub(int64_t kopecks) { return v_money(kopecks, currency_index("RUB")); }
 static Value usd(int64_t cents) { return v_money(cents, currency_index("USD")); }
-static Value date(int y, int m, int d) { return v_date(days_from_civil(y, (unsigned)m, (unsigned)d)); }
+static Value date(int y, int m, int d) {
+  return v_date(days_from_civil(y, (unsigned)m, (unsigned)d));
+}
 /* A UTC moment. */
 static Value utc(int y, int m, int d, int h, int mi) {
   return v_datetime(days_from_civil(y, (unsigned)m, (unsigned)d) * 86400 + h * 3600 + mi * 60);
@@ -585,7 +588,8 @@ START_TEST(vm_1_5_comparisons) {
   OK("fn dale", "true", 2, date(2026, 1, 12), date(2026, 1, 12));
   OK("fn dale", "false", 2, date(2026, 1, 13), date(2026, 1, 12));
   OK("fn dtlt", "true", 2, utc(2026, 1, 12, 7, 0), utc(2026, 1, 12, 7, 1));
-  OK("fn durlt", "true", 2, (Value){.type = V_DURATION, .aux32 = 1}, (Value){.type = V_DURATION, .aux32 = 2});
+  OK("fn durlt", "true", 2, (Value){.type = V_DURATION, .aux32 = 1},
+     (Value){.type = V_DURATION, .aux32 = 2});
   OK0("fn dur", "true");
   /* 2026-01-12 is 2026-01-11T21:00Z in Moscow */
   OK("fn mixed", "true", 2, date(2026, 1, 12), utc(2026, 1, 11, 21, 1));
@@ -920,7 +924,8 @@ static const char *SRC_ENUM = PRELUDE SALES("", "")
   "fn name(p: pay): text = p.name\n"
   "fn title2(p: pay): text = p.title\n"
   "fn kind(d: deal): text = \"${d.kind}/${d.kind.name}\"\n"
-  "fn stage_info(d: deal): text = \"${d.stage} ${d.stage.name} ${d.stage.title} ${d.direction} ${d.direction.name}\"\n"
+  "fn stage_info(d: deal): text =\n"
+  "  \"${d.stage} ${d.stage.name} ${d.stage.title} ${d.direction} ${d.direction.name}\"\n"
   "fn literal(): text = \"${sales.won}\"\n"
   "fn flags(d: deal): list<bool> = [d.won, d.lost, d.closed]\n";
 
@@ -944,8 +949,10 @@ END_TEST
 
 static const char *SRC_INTERP = PRELUDE SALES("", "")
   "fn all(d: deal): text = \"${d.n}|${d.q}|${d.sum}|${d.due_on}|${d.meet}|${d.wait}|${d.kind}|"
-  "${d.form}|${d.stage}|${d.note}|${d.flag}|${d.payments}|${d.owner.name}|${d.comment}|${d.contact.name}\"\n"
-  "fn lits(): text = \"${1} ${-2} ${1.50} ${10 RUB} ${2026-01-12} ${2026-01-12 10:00} ${3 days} ${true} "
+  "${d.form}|${d.stage}|${d.note}|${d.flag}|${d.payments}|${d.owner.name}|${d.comment}|"
+  "${d.contact.name}\"\n"
+  "fn lits(): text = \"${1} ${-2} ${1.50} ${10 RUB} ${2026-01-12} ${2026-01-12 10:00} "
+  "${3 days} ${true} "
   "${[1, 2]} ${\"в\"} ${[sales.new]}\"\n"
   "fn nested(x: int): text = \"a${\"b${x + 1}c\"}d\"\n"
   "fn plain(): text = \"без подстановок\"\n"
@@ -1083,10 +1090,12 @@ static const char *SRC_FN = PRELUDE SALES("", "")
   "fn fib(n: int): int { if n < 2 { return n }  return fib(n - 1) + fib(n - 2) }\n"
   "fn half(x: money): money = x / 2\n"
   "fn quarter(x: money): money = half(half(x))\n"
-  "fn five(a: int, b: int, c: int, d: int, e: int): int = a * 10000 + b * 1000 + c * 100 + d * 10 + e\n"
+  "fn five(a: int, b: int, c: int, d: int, e: int): int =\n"
+  "  a * 10000 + b * 1000 + c * 100 + d * 10 + e\n"
   "fn nothing(x: int) { if x > 0 { return } }\n"
   "fn grade(x: int): text {\n"
-  "  if x < 0 { return \"минус\" } else if x == 0 { return \"ноль\" } else if x < 10 { return \"мало\" }\n"
+  "  if x < 0 { return \"минус\" } else if x == 0 { return \"ноль\" }\n"
+  "  else if x < 10 { return \"мало\" }\n"
   "  else { return \"много\" }\n"
   "}\n"
   "fn locals(): int { let a = 1  let b = a  b = 5  return a * 10 + b }\n";
@@ -1230,28 +1239,30 @@ START_TEST(vm_1_22_effects) {
   OKS("stage sales.new, on enter", setup_deal, "null", 0);
   int l = line_of("      notify owner");
   char want[4096];
+#define AT "  @ stage sales.new, on enter:%d"
   snprintf(want, sizeof want,
-           "notify ivanov \"Сумма 1500.00 RUB\"  @ stage sales.new, on enter:%d\n"
-           "notify role manager \"Новая сделка\"  @ stage sales.new, on enter:%d\n"
-           "notify petrov \"Проверьте\"  @ stage sales.new, on enter:%d\n"
-           "task ivanov \"Позвонить\" due 2 hours  @ stage sales.new, on enter:%d\n"
-           "task petrov \"Счёт\" due 2026-01-20 07:00 in office  @ stage sales.new, on enter:%d\n"
-           "message email \"Здравствуйте, Ромашка\"  @ stage sales.new, on enter:%d\n"
-           "message sms to contact#1 \"СМС\"  @ stage sales.new, on enter:%d\n"
-           "document invoice \"invoice.docx\" {amount: 1500.00 RUB, who: \"Ромашка\"}  @ stage sales.new, on enter:%d\n"
-           "webhook \"https://example.com/hook\" {id: null, sum: 1500.00 RUB}  @ stage sales.new, on enter:%d\n"
-           "set deal#2.n = 5  @ stage sales.new, on enter:%d\n"
-           "set deal#2.note = \"заметка\"  @ stage sales.new, on enter:%d\n"
-           "set deal#2.paid = 100.00 RUB  @ stage sales.new, on enter:%d\n"
-           "set deal#2.q = 2  @ stage sales.new, on enter:%d\n"
-           "set contact#1.name = \"ООО Ромашка\"  @ stage sales.new, on enter:%d\n"
-           "create contact#3 {name: \"Новый\", phone: \"+7 900\"}  @ stage sales.new, on enter:%d\n"
-           "create deal#4 in sales.offer {contact: contact#3, sum: 100.00 RUB}  @ stage sales.new, on enter:%d\n"
-           "move deal#2 to sales.offer  @ stage sales.new, on enter:%d\n"
-           "move deal#4 to sales.won  @ stage sales.new, on enter:%d\n"
-           "delete deal#2  @ stage sales.new, on enter:%d\n",
-           l, l + 1, l + 2, l + 3, l + 4, l + 5, l + 6, l + 7, l + 8, l + 9, l + 10, l + 11, l + 12, l + 13,
-           l + 14, l + 15, l + 16, l + 17, l + 18);
+           "notify ivanov \"Сумма 1500.00 RUB\"" AT "\n"
+           "notify role manager \"Новая сделка\"" AT "\n"
+           "notify petrov \"Проверьте\"" AT "\n"
+           "task ivanov \"Позвонить\" due 2 hours" AT "\n"
+           "task petrov \"Счёт\" due 2026-01-20 07:00 in office" AT "\n"
+           "message email \"Здравствуйте, Ромашка\"" AT "\n"
+           "message sms to contact#1 \"СМС\"" AT "\n"
+           "document invoice \"invoice.docx\" {amount: 1500.00 RUB, who: \"Ромашка\"}" AT "\n"
+           "webhook \"https://example.com/hook\" {id: null, sum: 1500.00 RUB}" AT "\n"
+           "set deal#2.n = 5" AT "\n"
+           "set deal#2.note = \"заметка\"" AT "\n"
+           "set deal#2.paid = 100.00 RUB" AT "\n"
+           "set deal#2.q = 2" AT "\n"
+           "set contact#1.name = \"ООО Ромашка\"" AT "\n"
+           "create contact#3 {name: \"Новый\", phone: \"+7 900\"}" AT "\n"
+           "create deal#4 in sales.offer {contact: contact#3, sum: 100.00 RUB}" AT "\n"
+           "move deal#2 to sales.offer" AT "\n"
+           "move deal#4 to sales.won" AT "\n"
+           "delete deal#2" AT "\n",
+           l, l + 1, l + 2, l + 3, l + 4, l + 5, l + 6, l + 7, l + 8, l + 9, l + 10, l + 11, l + 12,
+           l + 13, l + 14, l + 15, l + 16, l + 17, l + 18);
+#undef AT
   TU_TEXT_EQ(logs[0], want);
   /* the host applied them */
   Value d2 = {.type = V_REC, .aux = 0, .u.i = 2}, d4 = {.type = V_REC, .aux = 0, .u.i = 4};
@@ -1272,8 +1283,8 @@ START_TEST(vm_1_22_effects) {
   ** webhooks() (a notification for a role reaches its users) */
   for (int k = 0; k < 2; k++) {
     Value r;
-    VmStatus s2 = vm_run(&vm[k], (uint32_t)vh_func(vm[k].ch, "test \"после обработчика\""), NULL, 0, v_null(),
-                         v_null(), clock0, &r);
+    int32_t f = vh_func(vm[k].ch, "test \"после обработчика\"");
+    VmStatus s2 = vm_run(&vm[k], (uint32_t)f, NULL, 0, v_null(), v_null(), clock0, &r);
     ck_assert_msg(s2 == VM_OK, "%s\n%s", vm[k].error.message, vm[k].error.trace);
   }
   /* a number stored into money takes the record's currency */
@@ -1295,7 +1306,7 @@ static void setup_lead(VhHost *h, Value *self, Value *event, Value *args) {
 START_TEST(vm_1_23_convert) {
   use(SRC_EFFECTS);
   OKS("stage leads.fresh, on enter", setup_lead, "null", 0);
-  LOG_HAS("convert lead#1 into sales.offer with contact with company  @ stage leads.fresh, on enter:");
+  LOG_HAS("convert lead#1 into sales.offer with contact with company  @ stage leads.fresh, on ");
   ck_assert_int_eq(host[0].nrecs, 4); /* the lead, a deal, a contact, a company */
   OKS("stage leads.warm, on enter", setup_lead, "null", 0);
   LOG_HAS("convert lead#1 into sales.new  @");
@@ -1303,9 +1314,15 @@ START_TEST(vm_1_23_convert) {
 END_TEST
 
 static const char *SRC_EVENTS = PRELUDE
-  "event accounting.payment \"Оплата из 1С\" { status: enum { paid \"Оплачен\", unpaid \"Не оплачен\" }  amount: money }\n"
+  "event accounting.payment \"Оплата из 1С\" {\n"
+  "  status: enum { paid \"Оплачен\", unpaid \"Не оплачен\" }\n"
+  "  amount: money\n"
+  "}\n"
   "entity deal {\n"
-  "  on event invoice.paid { set paid = event.amount  notify owner \"Счёт ${event.invoice} оплачен\" }\n"
+  "  on event invoice.paid {\n"
+  "    set paid = event.amount\n"
+  "    notify owner \"Счёт ${event.invoice} оплачен\"\n"
+  "  }\n"
   "}\n"
   "direction sales \"Продажи\" {\n"
   "  stage new \"Новая\"\n"
@@ -1361,7 +1378,8 @@ START_TEST(vm_1_24_events_guards_timers) {
   payment_status = any_enum_val("paid");
   int32_t second = -1;
   for (uint32_t t = 0; t < ch->ntriggers; t++)
-    if (ch->triggers[t].event >= 0 && !strcmp(ch->events[ch->triggers[t].event].name, "accounting.payment"))
+    if (ch->triggers[t].event >= 0 &&
+        !strcmp(ch->events[ch->triggers[t].event].name, "accounting.payment"))
       second = ch->triggers[t].cond;
   ck_assert_int_ge(second, 0);
   ck_assert_str_eq(ch->funcs[second].name, "trigger into sales.won");
@@ -1410,14 +1428,19 @@ static const char *SRC_USERS = PRELUDE
   "fn role_flags(u: user): list<bool> = [has_role(u, manager), has_role(u, head)]\n"
   "fn owner_sup(d: deal): user = d.owner.supervisor\n"
   "fn same(d: deal): bool = d.owner == ivanov\n"
-  SALES("    on enter { notify supervisor \"Руководителю\"  notify owner.supervisor \"Тоже\" }", "");
+  SALES("    on enter {\n"
+        "      notify supervisor \"Руководителю\"\n"
+        "      notify owner.supervisor \"Тоже\"\n"
+        "    }",
+        "");
 
 /* vm-1.25: users through the host: name (the title), supervisor, e-mail,
 ** phone; roles from the chunk's declarations; `supervisor` is the owner's
 ** supervisor. */
 START_TEST(vm_1_25_users) {
   use(SRC_USERS);
-  OKS("fn info", setup_users, "\"Иван Иванов|Иван Иванов|Пётр Петров|ivanov@example.com|+7 900 000-00-00\"", 1,
+  OKS("fn info", setup_users,
+      "\"Иван Иванов|Иван Иванов|Пётр Петров|ivanov@example.com|+7 900 000-00-00\"", 1,
       user("ivanov"));
   OK("fn info", "\"Пётр Петров|Пётр Петров|||\"", 1, user("petrov"));
   OK("fn info", "\"||||\"", 1, v_null());
@@ -1462,10 +1485,19 @@ static const char *SRC_TESTS = PRELUDE
   "test \"пусто\" { let d = create deal in sales { }  expect d.n >= 5 }\n"
   "test \"стадия\" { let d = create deal in sales { }  expect d.stage == sales.won }\n"
   "test \"условие\" { expect has_role(ivanov, head) }\n"
-  "test \"не тот отказ\" { let d = create deal in sales { }  expect refused { move d to sales.won } with \"фото\" }\n"
-  "test \"нет отказа\" { let d = create deal in sales { }  expect refused { move d to sales.offer } with \"фото\" }\n"
+  "test \"не тот отказ\" {\n"
+  "  let d = create deal in sales { }\n"
+  "  expect refused { move d to sales.won } with \"фото\"\n"
+  "}\n"
+  "test \"нет отказа\" {\n"
+  "  let d = create deal in sales { }\n"
+  "  expect refused { move d to sales.offer } with \"фото\"\n"
+  "}\n"
   "test \"отказ без ожидания\" { let d = create deal in sales { }  move d to sales.won }\n"
-  "test \"отказ в функции\" { let d = create deal in sales { }  expect refused { push(d) } with \"оплаты\" }\n"
+  "test \"отказ в функции\" {\n"
+  "  let d = create deal in sales { }\n"
+  "  expect refused { push(d) } with \"оплаты\"\n"
+  "}\n"
   "test \"часы\" {\n"
   "  at 2026-02-02 10:00\n"
   "  expect today() == 2026-02-02\n"
@@ -1520,7 +1552,8 @@ START_TEST(vm_1_26_test_steps) {
   };
   const char *p = logs[0];
   for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
-    ck_assert_msg(!strncmp(p, want[i], strlen(want[i])), "effect %zu: want \"%s\", got:\n%s", i, want[i], p);
+    ck_assert_msg(!strncmp(p, want[i], strlen(want[i])), "effect %zu: want \"%s\", got:\n%s", i,
+                  want[i], p);
     p = strchr(p, '\n') + 1;
   }
   ck_assert_str_eq(p, "");
@@ -1544,7 +1577,8 @@ START_TEST(vm_1_27_failing_tests) {
   ERRS("test \"условие\"", NULL, "R0110", "expectation failed: the condition is false", 0);
   ERRS("test \"не тот отказ\"", setup_refusing, "R0110",
        "refused with \"Нет оплаты\", but the test expected \"фото\"", 0);
-  ERRS("test \"нет отказа\"", setup_refusing, "R0110", "expected a refusal, but everything was allowed", 0);
+  ERRS("test \"нет отказа\"", setup_refusing, "R0110",
+       "expected a refusal, but everything was allowed", 0);
   ERRS("test \"отказ без ожидания\"", setup_refusing, "R0108", "refused: Нет оплаты", 0);
 }
 END_TEST
@@ -1633,9 +1667,8 @@ START_TEST(vm_1_30_ask) {
     host[k].answers[0].wait = false;
     host[k].answers[0].value = v_bool(false);
     Value r, self = {.type = V_REC, .aux = 0, .u.i = 2};
-    ck_assert_int_eq(vm_run(&vm[k], (uint32_t)vh_func(vm[k].ch, "stage sales.offer, on enter"), NULL, 0, self,
-                            v_null(), clock0, &r),
-                     VM_OK);
+    int32_t f = vh_func(vm[k].ch, "stage sales.offer, on enter");
+    ck_assert_int_eq(vm_run(&vm[k], (uint32_t)f, NULL, 0, self, v_null(), clock0, &r), VM_OK);
   }
   char *l0 = vh_log_text(&host[0]), *l1 = vh_log_text(&host[1]);
   ck_assert_str_eq(l0, l1);
@@ -1681,7 +1714,8 @@ START_TEST(vm_1_31_determinism) {
     else setup_deal(&h, &self, &event, args);
     m.host = h.host;
     Value r;
-    ck_assert_int_eq(vm_run(&m, (uint32_t)vh_func(ch, names[i]), NULL, 0, self, event, clock0, &r), VM_OK);
+    int32_t f = vh_func(ch, names[i]);
+    ck_assert_int_eq(vm_run(&m, (uint32_t)f, NULL, 0, self, event, clock0, &r), VM_OK);
     logs3[i] = vh_log_text(&h);
     vh_free(&h);
   }
@@ -2004,7 +2038,8 @@ START_TEST(vm_3_3_types_and_store) {
   use(SRC_TYPES);
   ERR("fn setn", "R0101", "'n' is set on no record", 1, v_null());
   OK("fn getn", "null", 1, v_null());
-  ERRS("fn getn", setup_contact, "R0101", "'n' is read from something that is not a deal", 1, v_null());
+  ERRS("fn getn", setup_contact, "R0101", "'n' is read from something that is not a deal", 1,
+       v_null());
   ERR0("fn mixed", "R0101", "working time and calendar time do not add up");
   ERR("fn backwards", "R0101", "working hours count forward only", 1, utc(2026, 1, 12, 7, 0));
   ERRS("fn sum", setup_broken_store, "R0108", "the store could not read deal.sum", 1, v_null());
@@ -2068,7 +2103,8 @@ START_TEST(vm_3_5_error_trace) {
   ck_assert_str_eq(ch->files[e->file], "t.pipe");
   char want[1024];
   snprintf(want, sizeof want,
-           "  at fn boom (t.pipe:%d)\n  at fn middle (t.pipe:%d)\n  at computed deal.bad (t.pipe:%d)\n"
+           "  at fn boom (t.pipe:%d)\n  at fn middle (t.pipe:%d)\n"
+           "  at computed deal.bad (t.pipe:%d)\n"
            "  at stage sales.new, on enter (t.pipe:%d)\n",
            lb, lm, lc, lh);
   TU_TEXT_EQ(e->trace, want);
@@ -2101,14 +2137,13 @@ START_TEST(vm_3_6_stale_refusal) {
   Vm m;
   vm_init(&m, ch, &h.host);
   Value r;
-  ck_assert_int_eq(vm_run(&m, (uint32_t)vh_func(ch, "test \"нет отказа\""), NULL, 0, v_null(), v_null(), clock0, &r),
-                   VM_ERROR);
+  int32_t f = vh_func(ch, "test \"нет отказа\"");
+  ck_assert_int_eq(vm_run(&m, (uint32_t)f, NULL, 0, v_null(), v_null(), clock0, &r), VM_ERROR);
   ck_assert_str_eq(vm_error_code(m.error.code), "R0110");
-  ck_assert_int_eq(vm_run(&m, (uint32_t)vh_func(ch, "test \"отказ без ожидания\""), NULL, 0, v_null(), v_null(),
-                          clock0, &r),
-                   VM_ERROR);
-  ck_assert_msg(!strcmp(vm_error_code(m.error.code), "R0108"), "got %s %s", vm_error_code(m.error.code),
-                m.error.message);
+  f = vh_func(ch, "test \"отказ без ожидания\"");
+  ck_assert_int_eq(vm_run(&m, (uint32_t)f, NULL, 0, v_null(), v_null(), clock0, &r), VM_ERROR);
+  ck_assert_msg(!strcmp(vm_error_code(m.error.code), "R0108"), "got %s %s",
+                vm_error_code(m.error.code), m.error.message);
   ck_assert_str_eq(m.error.message, "refused: Нет оплаты");
   vm_free(&m);
   vh_free(&h);

@@ -263,7 +263,8 @@ static inline VhUser *vh_user(VhHost *h, const char *name) {
 }
 
 /* Declares (or redeclares) a user; returns it for roles, e-mail, phone. */
-static inline VhUser *vh_add_user(VhHost *h, const char *name, const char *title, const char *supervisor) {
+static inline VhUser *vh_add_user(VhHost *h, const char *name, const char *title,
+                                  const char *supervisor) {
   VhUser *u = vh_user(h, name);
   if (!u) {
     VH_GROW(h->users, h->nusers, h->capusers);
@@ -292,7 +293,8 @@ static inline void vh_refuse_move(VhHost *h, const char *stage, const char *msg)
 /* A question containing `question` is answered with v. */
 static inline void vh_answer(VhHost *h, const char *question, Value v) {
   VH_GROW(h->answers, h->nanswers, h->capanswers);
-  h->answers[h->nanswers++] = (VhAnswer){arena_strdup(&h->arena, question), value_copy(&h->arena, &v), false};
+  h->answers[h->nanswers++] =
+      (VhAnswer){arena_strdup(&h->arena, question), value_copy(&h->arena, &v), false};
 }
 
 /* A question containing `question` has no answer yet: the run suspends. */
@@ -588,7 +590,8 @@ static inline HostStatus vh_get_field(void *ud, Value rec, uint32_t field, Value
   return HOST_OK;
 }
 
-static inline HostStatus vh_backref(void *ud, Value target, uint32_t src_field, Value *out, Arena *a) {
+static inline HostStatus vh_backref(void *ud, Value target, uint32_t src_field, Value *out,
+                                    Arena *a) {
   VhHost *h = ud;
   if (src_field >= h->ch->nfields) return HOST_ERROR;
   uint16_t kind = h->ch->fields[src_field].entity;
@@ -648,7 +651,8 @@ static inline VhEntry *vh_log(VhHost *h, const VmEffect *e) {
   return x;
 }
 
-static inline HostStatus vh_effect(void *ud, const VmEffect *e, Value *result, const char **msg, Arena *a) {
+static inline HostStatus vh_effect(void *ud, const VmEffect *e, Value *result, const char **msg,
+                                   Arena *a) {
   VhHost *h = ud;
   const Chunk *ch = h->ch;
   VhEntry *x = vh_log(h, e);
@@ -779,8 +783,12 @@ static inline Value vh_effect_obj(VhHost *h, const VhEntry *x, Arena *a) {
   Value vals[7];
   uint32_t n = 0;
 #define VH_KEY(k, v) (keys[n] = (k), vals[n] = (v), n++)
-  const char *kind = x->op == OP_NOTIFY ? "notify" : x->op == OP_TASK ? "task" : x->op == OP_ASK ? "ask"
-                     : x->op == OP_MESSAGE ? "message" : x->op == OP_WEBHOOK ? "webhook" : NULL;
+  const char *kind = x->op == OP_NOTIFY    ? "notify"
+                     : x->op == OP_TASK    ? "task"
+                     : x->op == OP_ASK     ? "ask"
+                     : x->op == OP_MESSAGE ? "message"
+                     : x->op == OP_WEBHOOK ? "webhook"
+                                           : NULL;
   if (x->op == OP_DOCUMENT) VH_KEY("kind", x->a);
   else VH_KEY("kind", v_text(text_new(a, kind ? kind : "", kind ? strlen(kind) : 0)));
   switch (x->op) {
@@ -859,7 +867,8 @@ static inline void vh_init(VhHost *h, const Chunk *ch, int64_t clock) {
                             d->supervisor >= 0 ? ch->users[d->supervisor].name : NULL);
     for (uint32_t k = 0; k < d->nroles; k++) vh_user_role(u, d->roles[k]);
   }
-  h->host = (VmHost){h, vh_get_field, vh_backref, vh_user_member, vh_has_role, vh_effect, vh_effects_of};
+  h->host = (VmHost){h,           vh_get_field, vh_backref,   vh_user_member,
+                     vh_has_role, vh_effect,    vh_effects_of};
 }
 
 static inline void vh_free(VhHost *h) {
