@@ -516,10 +516,15 @@ static int bind_field(SqlStore *s, sqlite3_stmt *st, int i, const FieldDef *f, c
     for (uint32_t k = 0; k < v->u.l->len; k++) {
       Value e;
       const Value *item = &v->u.l->items[k];
-      json_t *je = conform(s, f, et, item, &e) ? NULL : elem_to_json(s, &e);
-      if (!je) {
+      if (conform(s, f, et, item, &e)) {
         json_decref(j);
         return ST_ERR;
+      }
+      json_t *je = elem_to_json(s, &e);
+      if (!je) {
+        json_decref(j);
+        return st_fail(s, ST_ERR, "%s.%s: item %u cannot be stored (text that is not UTF-8?)",
+                       ch->entities[f->entity].name, f->name, k + 1);
       }
       json_array_append_new(j, je);
     }

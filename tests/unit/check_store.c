@@ -984,6 +984,11 @@ START_TEST(store_3_1_refusals) {
   list_push(&ta, l, v_int(3));
   Value lv = v_list(l);
   ck_assert_int_eq(st->ops->set(st, d, fld(ch, "deal", "payments"), &lv), ST_ERR);
+  List *bad = list_new(&ta, 0);
+  list_push(&ta, bad, txt("\xff\xfe"));
+  Value badv = v_list(bad);
+  ck_assert_int_eq(st->ops->set(st, d, fld(ch, "deal", "notes"), &badv), ST_ERR);
+  ck_assert_ptr_nonnull(strstr(store_error(st), "deal.notes: item 1"));
   /* a reference to a record that does not exist */
   Value ghost = v_tagged(V_REC, 4242);
   ghost.aux = E_CONTACT_;
