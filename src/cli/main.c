@@ -5,6 +5,7 @@
 **   funnel graph FILE [--format F]   draw a pack: dot, mermaid or json
 **   funnel build FILE -o OUT.pipec   compile a pack to bytecode
 **   funnel disasm FILE               list the bytecode of a pack or a .pipec
+**   funnel run --db FILE PACK        JSON-lines commands on stdin (run.c)
 **   funnel parse FILE                print the syntax tree (for debugging)
 **
 ** Exit status: 0 success, 1 errors in the input, 2 usage errors.
@@ -19,6 +20,7 @@
 #include "bytecode/bcfile.h"
 #include "bytecode/disasm.h"
 #include "check/check.h"
+#include "cli/run.h"
 #include "compile/compile.h"
 #include "graph/graph.h"
 #include "parse/loader.h"
@@ -33,6 +35,7 @@ static void usage(FILE *out) {
         "  graph FILE           draw a pack's directions, stages and arrows\n"
         "  build FILE -o OUT    compile a pack to a .pipec file (bytecode)\n"
         "  disasm FILE          list the bytecode of a pack or a .pipec file\n"
+        "  run --db FILE PACK   run JSON-line commands from stdin against a database\n"
         "  parse FILE           print the syntax tree of a file\n"
         "\n"
         "options:\n"
@@ -43,6 +46,7 @@ static void usage(FILE *out) {
         "  -W error             treat warnings as errors\n"
         "  -o FILE              build: where to write the .pipec\n"
         "  --strip              build: leave out line information\n"
+        "  --db FILE            run: the database (SQLite, created if missing)\n"
         "  -h, --help           show this help\n"
         "  -V, --version        show the version\n"
         "\n"
@@ -63,6 +67,7 @@ typedef struct Options {
   int werror;
   const char *output;
   int strip;
+  const char *db;     /* run: --db FILE */
 } Options;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -107,6 +112,11 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->output = argv[i];
     } else if (!strcmp(a, "--strip")) {
       o->strip = 1;
+    } else if (!strcmp(a, "--db")) {
+      if (++i >= argc) return usage_error("%s needs a file", a);
+      o->db = argv[i];
+    } else if (!strncmp(a, "--db=", 5)) {
+      o->db = a + 5;
     } else if (a[0] == '-' && a[1]) {
       return usage_error("unknown option '%s'", a);
     } else if (!o->command) {
@@ -210,6 +220,18 @@ static int cmd_disasm(const Options *o) {
   return 0;
 }
 
+/* run: funnel run --db FILE PACK, the batch interface (src/cli/run.c) */
+static int cmd_run(const Options *o) {
+  if (!o->db) return usage_error("%s", "run: say which database: --db FILE");
+  if (o->nfiles != 1) return usage_error("%s", "run: give exactly one pack");
+  Chunk *c = load_chunk(o, o->files[0]);
+  if (!c) return 1;
+  int rc = run_batch(c, o->db, stdin, stdout);
+  chunk_free(c);
+  return rc;
+}
+/* end run */
+
 /* Loads and checks one pack, printing its diagnostics. Returns 0, 1. */
 static int run_check(const Options *o, const char *file, bool json, FILE *out) {
   if (is_pipec(file)) {
@@ -312,6 +334,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(o.command, "parse")) rc = cmd_parse(&o);
   else if (!strcmp(o.command, "build")) rc = cmd_build(&o);
   else if (!strcmp(o.command, "disasm")) rc = cmd_disasm(&o);
+  else if (!strcmp(o.command, "run")) rc = cmd_run(&o);
   else rc = usage_error("unknown command '%s'", o.command);
   free(o.files);
   free(o.includes);
