@@ -49,6 +49,7 @@ static void check_bodies(Checker *c) {
 }
 
 Model *check_program(Program *p) {
+  types_reset();
   Model *m = xcalloc(1, sizeof *m);
   arena_init(&m->arena);
   Checker c = {0};

@@ -21,6 +21,11 @@ Type *type_basic(TypeKind k) {
   return &basics[k];
 }
 
+void types_reset(void) {
+  init_basics();
+  for (int k = 0; k < T__COUNT; k++) basics[k].list_of = NULL;
+}
+
 Type *type_list(Arena *a, Type *elem) {
   if (!elem->list_of) {
     Type *t = ARENA_NEW(a, Type);

@@ -55,6 +55,9 @@ struct EnumDef {
 /* The shared scalar types. */
 Type *type_basic(TypeKind k);
 Type *type_list(Arena *a, Type *elem);
+/* Forgets the list types cached on the shared scalar types: each model
+** allocates its own (check_program calls it first). */
+void types_reset(void);
 /* A type by name (text, int, ..., email, user), or NULL. */
 Type *type_by_name(const char *name);
 /* "money", "list<int>", "enum deal.kind", "contact" (arena string). */

@@ -5,6 +5,7 @@
 **   funnel graph FILE [--format F]   draw a pack: dot, mermaid or json
 **   funnel build FILE -o OUT.pipec   compile a pack to bytecode
 **   funnel disasm FILE               list the bytecode of a pack or a .pipec
+**   funnel test FILE...              run the packs' test blocks
 **   funnel run --db FILE PACK        JSON-lines commands on stdin (run.c)
 **   funnel parse FILE                print the syntax tree (for debugging)
 **
@@ -24,6 +25,8 @@
 #include "compile/compile.h"
 #include "graph/graph.h"
 #include "parse/loader.h"
+#include "runtime/engine.h"
+#include "store/store.h"
 
 #define EXIT_USAGE 2
 
@@ -35,6 +38,7 @@ static void usage(FILE *out) {
         "  graph FILE           draw a pack's directions, stages and arrows\n"
         "  build FILE -o OUT    compile a pack to a .pipec file (bytecode)\n"
         "  disasm FILE          list the bytecode of a pack or a .pipec file\n"
+        "  test FILE...         run the test blocks of packs on a virtual clock\n"
         "  run --db FILE PACK   run JSON-line commands from stdin against a database\n"
         "  parse FILE           print the syntax tree of a file\n"
         "\n"
@@ -220,6 +224,57 @@ static int cmd_disasm(const Options *o) {
   return 0;
 }
 
+/* The source line `line` of file `path`, trimmed (for test failures). */
+static void print_source_line(const char *path, uint32_t line) {
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  char buf[512];
+  for (uint32_t n = 1; fgets(buf, sizeof buf, f); n++) {
+    if (n != line) continue;
+    char *s = buf;
+    while (*s == ' ' || *s == '\t') s++;
+    s[strcspn(s, "\r\n")] = '\0';
+    printf("    %5u | %s\n", line, s);
+    break;
+  }
+  fclose(f);
+}
+
+/* Runs every test of one pack, each against a fresh in-memory store. */
+static void run_tests(const Options *o, const char *file, int *passed, int *failed) {
+  Chunk *c = load_chunk(o, file);
+  if (!c) {
+    (*failed)++;
+    printf("FAIL  %s: does not compile\n", file);
+    return;
+  }
+  for (uint32_t t = 0; t < c->ntests; t++) {
+    char err[512];
+    Store *st = store_open_sqlite(c, ":memory:", err, sizeof err);
+    if (!st) {
+      (*failed)++;
+      printf("FAIL  %s: %s\n      %s\n", file, c->tests[t].title, err);
+      continue;
+    }
+    Engine *e = engine_new(c, st);
+    int rc = engine_run_test(e, t);
+    if (rc == 0) {
+      (*passed)++;
+      printf("PASS  %s: %s\n", file, c->tests[t].title);
+    } else {
+      (*failed)++;
+      const VmError *ve = engine_vm_error(e);
+      const char *src = ve->file < c->nfiles ? c->files[ve->file] : "?";
+      printf("FAIL  %s: %s\n    %s:%u: %s\n", file, c->tests[t].title, src, ve->line, ve->message);
+      print_source_line(src, ve->line);
+      if (ve->code != RE_TEST && ve->trace[0]) printf("%s", ve->trace);
+    }
+    engine_free(e);
+    st->ops->close(st);
+  }
+  chunk_free(c);
+}
+
 /* run: funnel run --db FILE PACK, the batch interface (src/cli/run.c) */
 static int cmd_run(const Options *o) {
   if (!o->db) return usage_error("%s", "run: say which database: --db FILE");
@@ -231,6 +286,14 @@ static int cmd_run(const Options *o) {
   return rc;
 }
 /* end run */
+
+static int cmd_test(const Options *o) {
+  if (!o->nfiles) return usage_error("%s", "test: give the packs to test");
+  int passed = 0, failed = 0;
+  for (size_t i = 0; i < o->nfiles; i++) run_tests(o, o->files[i], &passed, &failed);
+  printf("%d passed, %d failed\n", passed, failed);
+  return failed ? 1 : 0;
+}
 
 /* Loads and checks one pack, printing its diagnostics. Returns 0, 1. */
 static int run_check(const Options *o, const char *file, bool json, FILE *out) {
@@ -334,6 +397,7 @@ int main(int argc, char **argv) {
   else if (!strcmp(o.command, "parse")) rc = cmd_parse(&o);
   else if (!strcmp(o.command, "build")) rc = cmd_build(&o);
   else if (!strcmp(o.command, "disasm")) rc = cmd_disasm(&o);
+  else if (!strcmp(o.command, "test")) rc = cmd_test(&o);
   else if (!strcmp(o.command, "run")) rc = cmd_run(&o);
   else rc = usage_error("unknown command '%s'", o.command);
   free(o.files);

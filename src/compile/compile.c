@@ -375,10 +375,19 @@ static void binary(FS *fs, Node *e, int r) {
   switch (e->op) {
   case AOP_AND:
   case AOP_OR: {
+    /* the result is a bool even when a side is empty (empty is not true) */
+    bool and_ = e->op == AOP_AND;
+    OpCode out = and_ ? OP_JMPIFNOT : OP_JMPIF;
     expr_to(fs, e->a, r);
-    int j = cjump(fs, e->op == AOP_AND ? OP_JMPIFNOT : OP_JMPIF, r);
+    int j1 = cjump(fs, out, r);
     expr_to(fs, e->b, r);
-    patch_here(fs, j);
+    int j2 = cjump(fs, out, r);
+    emit(fs, MK_ABC(OP_LOADBOOL, r, and_, 0));
+    int end = jump(fs);
+    patch_here(fs, j1);
+    patch_here(fs, j2);
+    emit(fs, MK_ABC(OP_LOADBOOL, r, !and_, 0));
+    patch_here(fs, end);
     break;
   }
   case AOP_COALESCE: {
@@ -604,6 +613,13 @@ static void call(FS *fs, Node *e, int r) {
   if (b >= 0) {
     int base = args(fs, e->list, n > 0 ? n : 1, e);
     emit(fs, MK_ABC(OP_CALLB, base, b, n));
+    /* total() of an empty list is a plain 0; of money, make it money (a
+    ** zero takes the currency of whatever it meets) */
+    if (!strcmp(e->name, "total") && e->type && e->type->kind == T_MONEY) {
+      int z = alloc(fs, 1, e);
+      load_const(fs, z, v_money(0, 0), e);
+      emit(fs, MK_ABC(OP_ADD, base, base, z));
+    }
     if (r != base) emit(fs, MK_ABC(OP_MOVE, r, base, 0));
   } else if (e->symk == SYM_FUNC && ((FuncDef *)e->sym)->kind == FK_USER) {
     FuncDef *f = e->sym;

@@ -273,7 +273,7 @@ int eng_set(Engine *e, int64_t rec, uint32_t field, const Value *v) {
 
 /* Sets the fields of an object {name: value} on a record of `entity`. */
 static int set_object(Engine *e, int64_t rec, int entity, const Value *obj) {
-  if (obj->type != V_OBJ) return 0;
+  if (!obj || obj->type != V_OBJ) return 0;
   const EntityDef *ed = &e->ch->entities[entity];
   for (uint32_t i = 0; i < obj->u.o->len; i++) {
     for (uint32_t k = 0; k < ed->nfields; k++) {

@@ -92,7 +92,10 @@ HostStatus eng_test_effect(Engine *e, const VmEffect *ef, Value *result, const c
     *result = eng_rec(entity, ri.id);
     return HOST_OK;
   }
-  case OP_TCLOCK: engine_set_clock(e, moment(e, &ef->a)); return HOST_OK;
+  case OP_TCLOCK:
+    engine_set_clock(e, moment(e, &ef->a));
+    *result = v_datetime(engine_now(e));
+    return HOST_OK;
   case OP_TADVANCE: {
     int64_t to;
     if (ef->index == 1) {
@@ -105,7 +108,9 @@ HostStatus eng_test_effect(Engine *e, const VmEffect *ef, Value *result, const c
       }
       to = moment(e, &r);
     }
-    return verdict(e, engine_advance(e, to), msg);
+    HostStatus hs = verdict(e, engine_advance(e, to), msg);
+    *result = v_datetime(engine_now(e));
+    return hs;
   }
   case OP_TEMIT:
     return verdict(e, engine_event(e, ef->rec.type == V_REC ? ref_of(e, &ef->rec, a) : NULL, (int)ef->index, ef->a), msg);
@@ -151,7 +156,13 @@ HostStatus eng_effects_of(Engine *e, int builtin, Value arg, Value *out, Arena *
     const char *user = json_string_value(json_object_get(j, "user"));
     const char *to = json_string_value(json_object_get(j, "to"));
     bool mine = true;
-    if (want_user) mine = user && !strcmp(user, want_user);
+    if (want_user) {
+      /* a notification to a role reaches every user who has it */
+      mine = user && !strcmp(user, want_user);
+      if (!mine && user && !strncmp(user, "role:", 5))
+        for (uint32_t r = 0; r < e->ch->nroles && !mine; r++)
+          mine = !strcmp(e->ch->roles[r].name, user + 5) && eng_user_has_role(e, want_user, r);
+    }
     if (want_ref) {
       RecordInfo ri;
       bool own = e->st->ops->info(e->st, rows[i].record, &ri, a) == ST_OK && !strcmp(ri.ref, want_ref);

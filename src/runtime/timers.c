@@ -39,7 +39,7 @@ static bool add_delay(Engine *e, const CalendarDef *cal, int64_t base, const Val
       if (!cal_add_workdays(cal, day, d->aux32, &day)) return false;
       if (!tz_local_to_utc(cal->timezone, day * 86400 + sod, &t)) return false;
     }
-    if (d->u.i && !cal_add_workminutes(cal, t, d->u.i / 60, &t)) return false;
+    if (d->u.i && !cal_add_workminutes(cal, t, d->u.i /* minutes */, &t)) return false;
     *out = t;
     return true;
   }

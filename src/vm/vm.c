@@ -323,11 +323,25 @@ next:
       if (RB->type == RC->type && RB->type != V_TEXT && RB->type <= V_ENUM && RB->type != V_MONEY &&
           RB->type != V_DURATION)
         *RA = v_bool(RB->u.i == RC->u.i && RB->aux == RC->aux);
-      else
+      else if ((RB->type == V_DATE && RC->type == V_DATETIME) || (RB->type == V_DATETIME && RC->type == V_DATE)) {
+        int c;
+        SAVE();
+        if (!vm_compare(vm, RB, RC, &c)) goto fail;
+        *RA = v_bool(c == 0);
+      } else
         *RA = v_bool(vm_equal(RB, RC));
       VM_NEXT();
     }
-    VM_CASE(NE) { *RA = v_bool(!vm_equal(RB, RC)); VM_NEXT(); }
+    VM_CASE(NE) {
+      if ((RB->type == V_DATE && RC->type == V_DATETIME) || (RB->type == V_DATETIME && RC->type == V_DATE)) {
+        int c;
+        SAVE();
+        if (!vm_compare(vm, RB, RC, &c)) goto fail;
+        *RA = v_bool(c != 0);
+      } else
+        *RA = v_bool(!vm_equal(RB, RC));
+      VM_NEXT();
+    }
     /* LT A B C, LE: order on numbers, money of one currency, dates,
     ** datetimes, durations and text; false when either side is null. */
     VM_CASE(LT) VM_CASE(LE) {
@@ -424,6 +438,7 @@ next:
       List *l = list_new(&vm->scratch, (uint32_t)(n ? n : 4));
       for (int k = 0; k < n; k++) list_push(&vm->scratch, l, RB[k]);
       *RA = v_list(l);
+      if (vm->scratch.total > vm->limits.memory) { SAVE(); vm_check_memory(vm); goto fail; }
       VM_NEXT();
     }
     /* APPEND A B: appends R[B] to the list R[A]. */
@@ -490,7 +505,12 @@ next:
     ** host, or computed by the field's function. Null for no record. */
     VM_CASE(GETFIELD) {
       SAVE();
-      if (!vm_get_field(vm, *RA, (uint32_t)GET_Bx(i), RA)) goto fail;
+      Value v;
+      /* a computed field runs a function, which may move the stack */
+      if (!vm_get_field(vm, *RA, (uint32_t)GET_Bx(i), &v)) goto fail;
+      RELOAD();
+      *RA = v;
+      if (vm->scratch.total > vm->limits.memory && !vm_check_memory(vm)) goto fail;
       VM_NEXT();
     }
     /* GETSELF A Bx: R[A] = the field D[Bx] of the current record. */
@@ -501,7 +521,11 @@ next:
       if (fd->computed < 0 && vm->self.type == V_REC && vm->self.aux == fd->entity &&
           vm->host.get_field(vm->host.ud, vm->self, (uint32_t)GET_Bx(i), RA, &vm->scratch) == HOST_OK)
         VM_NEXT();
-      if (!vm_get_field(vm, vm->self, (uint32_t)GET_Bx(i), RA)) goto fail;
+      Value v;
+      if (!vm_get_field(vm, vm->self, (uint32_t)GET_Bx(i), &v)) goto fail;
+      RELOAD();
+      *RA = v;
+      if (vm->scratch.total > vm->limits.memory && !vm_check_memory(vm)) goto fail;
       VM_NEXT();
     }
     /* BACKREF A Bx: R[A] = the records whose field D[Bx] refers to the
@@ -514,6 +538,7 @@ next:
                 ch->fields[GET_Bx(i)].name);
         goto fail;
       }
+      if (vm->scratch.total > vm->limits.memory && !vm_check_memory(vm)) goto fail;
       VM_NEXT();
     }
     /* SETFIELD A Bx: the field D[Bx] of the record R[A] = R[A+1]; an
@@ -553,9 +578,8 @@ next:
       SAVE();
       int st = vm_effect(vm, i, base);
       if (st == HOST_OK) VM_NEXT();
-      const Instr *to = pc; /* not &pc: that would keep pc in memory for the whole loop */
-      if (st == HOST_REFUSED && vm_catch_refusal(vm, &to, base)) {
-        pc = to;
+      if (st == HOST_REFUSED && vm_catch_refusal(vm)) {
+        RELOAD();
         VM_NEXT();
       }
       goto fail;

@@ -35,7 +35,7 @@ bool vm_get_field(Vm *vm, Value rec, uint32_t field, Value *out);
 bool vm_set_field(Vm *vm, Value *ra, uint32_t field);
 int vm_effect(Vm *vm, Instr i, Value *base);
 void vm_push_refusal(Vm *vm, const Instr *target, Value text);
-bool vm_catch_refusal(Vm *vm, const Instr **pc, Value *base);
+bool vm_catch_refusal(Vm *vm);
 void vm_expect_failed(Vm *vm, const Value *ra, int with_sides);
 
 /* builtins.c */

@@ -10,6 +10,7 @@
 #include "vm/vm_int.h"
 
 static bool is_num(const Value *v) { return v->type == V_INT || v->type == V_DEC; }
+static void convert_fields(Vm *vm, int entity, Value *obj);
 
 /* A number as a decimal (scaled by 10^6). */
 static bool as_dec(const Value *v, int64_t *out) {
@@ -24,8 +25,13 @@ static bool as_dec(const Value *v, int64_t *out) {
 ** from zero. */
 static bool as_minor(const Value *v, int64_t *out) {
   if (v->type == V_INT) return !__builtin_mul_overflow(v->u.i, MONEY_SCALE, out);
-  return money_mul_dec(1, v->u.i, out) /* 1 kopeck * d = d kopecks */ &&
-         !__builtin_mul_overflow(*out, MONEY_SCALE, out);
+  /* a decimal (10^6) in kopecks (10^2): divide by 10^4, half away from zero */
+  const int64_t unit = DEC_SCALE / MONEY_SCALE;
+  int64_t q = v->u.i / unit, r = v->u.i % unit;
+  if (r * 2 >= unit) q++;
+  else if (r * 2 <= -unit) q--;
+  *out = q;
+  return true;
 }
 
 static bool overflow(Vm *vm, const char *what) {
@@ -73,7 +79,7 @@ static bool add_duration(Vm *vm, const Value *t, const Value *d, int sign, Value
     int64_t utc = local_to_utc(vm, day * 86400 + sod);
     if (secs) {
       if (sign < 0) return vm_fail(vm, RE_TYPE, "working hours count forward only");
-      if (!cal_add_workminutes(cal, utc, secs / 60, &utc))
+      if (!cal_add_workminutes(cal, utc, secs /* minutes, with VF_WORK */, &utc))
         return vm_fail(vm, RE_CALENDAR, "the default calendar has no working hours");
     }
     *out = v_datetime(utc);
@@ -164,7 +170,9 @@ static bool money_arith(Vm *vm, OpCode op, const Value *a, const Value *b, Value
   uint16_t cur = ma ? a->aux : b->aux;
   int64_t r, x, y;
   if (ma && mb) {
-    if (a->aux != b->aux)
+    /* zero is zero in every currency: it takes the other side's */
+    if (a->aux != b->aux && a->u.i == 0) cur = b->aux;
+    else if (a->aux != b->aux && b->u.i != 0)
       return vm_fail(vm, RE_CURRENCY, "cannot combine %s and %s", currency_code(a->aux),
                      currency_code(b->aux));
     switch (op) {
@@ -288,6 +296,8 @@ bool vm_compare(Vm *vm, const Value *a, const Value *b, int *out) {
     int64_t m;
     if (!as_minor(&x, &m)) return overflow(vm, "money");
     x = v_money(m, y.aux);
+  } else if (x.type == V_MONEY && y.type == V_MONEY && x.aux != y.aux && (x.u.i == 0 || y.u.i == 0)) {
+    x.aux = y.aux = x.u.i == 0 ? y.aux : x.aux; /* zero is zero in every currency */
   } else if (x.type == V_DATE && y.type == V_DATETIME) {
     x = v_datetime(as_utc(vm, &x));
   } else if (y.type == V_DATE && x.type == V_DATETIME) {
@@ -396,22 +406,46 @@ static uint16_t record_currency(Vm *vm, Value rec) {
   return 0;
 }
 
+/* A value as field fd stores it: a number into money becomes money of
+** `currency`, an int into a decimal a decimal, a date into a datetime the
+** start of that day. */
+static bool to_field(Vm *vm, const FieldDef *fd, uint16_t currency, Value *v) {
+  if (fd->type.kind == V_MONEY && is_num(v)) {
+    int64_t m;
+    if (!as_minor(v, &m)) return overflow(vm, "money");
+    *v = v_money(m, currency);
+  } else if (fd->type.kind == V_DEC && v->type == V_INT) {
+    int64_t d;
+    if (!as_dec(v, &d)) return overflow(vm, "a decimal");
+    *v = v_dec(d);
+  } else if (fd->type.kind == V_DATETIME && v->type == V_DATE) {
+    *v = v_datetime(as_utc(vm, v));
+  }
+  return true;
+}
+
+/* The fields of a new record ({name: value}) as their fields store them;
+** money in the object's `currency`, or RUB. */
+static void convert_fields(Vm *vm, int entity, Value *obj) {
+  const Chunk *ch = vm->ch;
+  if (obj->type != V_OBJ || entity < 0 || (uint32_t)entity >= ch->nentities) return;
+  uint16_t cur = 0;
+  for (uint32_t k = 0; k < obj->u.o->len; k++)
+    if (!strcmp(obj->u.o->keys[k], "currency") && obj->u.o->vals[k].type == V_TEXT) {
+      uint16_t c = currency_index(obj->u.o->vals[k].u.t->s);
+      if (c != UINT16_MAX) cur = c;
+    }
+  const EntityDef *e = &ch->entities[entity];
+  for (uint32_t k = 0; k < obj->u.o->len; k++)
+    for (uint32_t f = 0; f < e->nfields; f++)
+      if (!strcmp(ch->fields[e->first_field + f].name, obj->u.o->keys[k]))
+        to_field(vm, &ch->fields[e->first_field + f], cur, &obj->u.o->vals[k]);
+}
+
 bool vm_set_field(Vm *vm, Value *ra, uint32_t field) {
   const FieldDef *fd = &vm->ch->fields[field];
-  Value v = ra[1];
   if (ra[0].type != V_REC) return vm_fail(vm, RE_TYPE, "'%s' is set on no record", fd->name);
-  if (fd->type.kind == V_MONEY && is_num(&v)) {
-    int64_t m;
-    if (!as_minor(&v, &m)) return overflow(vm, "money");
-    v = v_money(m, record_currency(vm, ra[0]));
-  } else if (fd->type.kind == V_DEC && v.type == V_INT) {
-    int64_t d;
-    if (!as_dec(&v, &d)) return overflow(vm, "a decimal");
-    v = v_dec(d);
-  } else if (fd->type.kind == V_DATETIME && v.type == V_DATE) {
-    v = v_datetime(as_utc(vm, &v));
-  }
-  ra[1] = v;
+  if (!to_field(vm, fd, fd->type.kind == V_MONEY ? record_currency(vm, ra[0]) : 0, &ra[1])) return false;
   return vm_effect(vm, MK_ABx(OP_SETFIELD, 0, field), ra) == HOST_OK;
 }
 
@@ -435,7 +469,12 @@ int vm_effect(Vm *vm, Instr i, Value *base) {
   case OP_DOCUMENT: e.rec = vm->self; e.a = a[0]; e.b = base[GET_B(i)]; e.c = base[GET_C(i)]; break;
   case OP_WEBHOOK: e.rec = vm->self; e.a = a[0]; e.b = base[GET_B(i)]; break;
   case OP_CONVERT: e.rec = a[0]; e.a = a[1]; e.index = (uint32_t)GET_Bx(i); break;
-  case OP_CREATE: case OP_CREATEIN: e.rec = vm->self; e.a = a[1]; e.index = (uint32_t)GET_Bx(i); break;
+  case OP_CREATE: case OP_CREATEIN:
+    e.rec = vm->self;
+    e.a = a[1];
+    e.index = (uint32_t)GET_Bx(i);
+    convert_fields(vm, op == OP_CREATE ? (int)e.index : ch->directions[ch->stages[e.index].direction].entity, &e.a);
+    break;
   case OP_ASK:
     /* the record is implied (the current one); rec carries the question's name */
     e.rec = a[3]; e.a = a[0]; e.b = base[GET_B(i)]; e.c = a[1]; e.d = a[2]; e.index = (uint32_t)GET_C(i);
@@ -460,6 +499,8 @@ int vm_effect(Vm *vm, Instr i, Value *base) {
   switch (st) {
   case HOST_OK:
     if (op == OP_CREATE || op == OP_CREATEIN || op == OP_ASK) a[0] = result;
+    /* a test's clock steps: the host says what time it is now */
+    if ((op == OP_TCLOCK || op == OP_TADVANCE) && result.type == V_DATETIME) vm->now = result.u.i;
     break;
   case HOST_REFUSED: vm->refusal = msg ? msg : "refused"; break;
   case HOST_WAIT: break;
@@ -476,15 +517,18 @@ void vm_push_refusal(Vm *vm, const Instr *target, Value text) {
   vm->nrefusals++;
 }
 
-bool vm_catch_refusal(Vm *vm, const Instr **pc, Value *base) {
-  (void)base;
+/* A refusal inside an `expect refused` block, in this frame or in a
+** function it called: the calls in between end, and the block's frame
+** goes on after the block. */
+bool vm_catch_refusal(Vm *vm) {
   const char *msg = vm->refusal ? vm->refusal : "";
-  if (vm->nrefusals == 0 || vm->refusals[vm->nrefusals - 1].frame != vm->nframes - 1)
+  if (vm->nrefusals == 0 || vm->refusals[vm->nrefusals - 1].frame > vm->nframes - 1)
     return vm_fail(vm, RE_HOST, "refused: %s", msg);
   Value want = vm->refusals[--vm->nrefusals].text;
   if (want.type == V_TEXT && !strstr(msg, want.u.t->s))
     return vm_fail(vm, RE_TEST, "refused with \"%s\", but the test expected \"%s\"", msg, want.u.t->s);
-  *pc = vm->refusals[vm->nrefusals].target;
+  vm->nframes = vm->refusals[vm->nrefusals].frame + 1;
+  vm->frames[vm->nframes - 1].pc = vm->refusals[vm->nrefusals].target;
   return true;
 }
 
