@@ -5,6 +5,8 @@
 # run on the same database (what persists between runs). The output of
 # both runs (stdout and stderr, then "exit N" after each) must equal
 # NAME.out. Every case sets the virtual clock first, so times are stable.
+# Last, docs/runtime.md must show the session case (session.jsonl and
+# session.out) verbatim, so the walk-through stays true.
 # Prints the diff of each failure and "N passed, N failed" at the end;
 # exits 1 if anything failed.
 #
@@ -52,6 +54,26 @@ for input in "$dir"/*.jsonl; do
     failed=$((failed + 1))
   fi
 done
+
+# docs/runtime.md walks through the session case: its inputs and outputs
+# must appear there verbatim (the schema line is shown shortened).
+doc=$srcdir/docs/runtime.md
+missing=0
+while IFS= read -r line; do
+  case $line in '{"ok":true,"pack"'*|exit*) continue ;; esac
+  if ! grep -qxF -- "$line" "$doc"; then
+    [ $missing -eq 0 ] && echo "FAIL docs/runtime.md: lines of the session case it does not show:"
+    echo "  $line"
+    missing=$((missing + 1))
+  fi
+done <<EOF_LINES
+$(cat "$dir/session.jsonl" "$dir/session.out")
+EOF_LINES
+if [ $missing -eq 0 ]; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
