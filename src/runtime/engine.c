@@ -91,8 +91,15 @@ static int begin(Engine *e) {
   e->effects.len = 0;
   e->changed.len = 0;
   e->steps = 0;
+  e->runs = 0;
   e->err[0] = '\0';
-  return e->st->ops->begin(e->st) == ST_OK ? 0 : eng_fail(e, -1, "%s", store_error(e->st));
+  if (e->st->ops->begin(e->st) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
+  /* the command's number, committed with it: processed again after a
+  ** crash, it gets the same number, so its effects the same keys */
+  const char *v = NULL;
+  e->cmd_id = e->st->ops->meta_get(e->st, "command", &v, &e->cmd) == ST_OK && v ? atoll(v) + 1 : 1;
+  e->st->ops->meta_put(e->st, "command", arena_printf(&e->cmd, "%lld", (long long)e->cmd_id));
+  return 0;
 }
 
 /* Ends a command: commits and shows its effects, or rolls back. */
@@ -132,10 +139,14 @@ Value eng_rec(int entity, int64_t id) {
 
 /* Runs function f for record ri (NULL: none) with an event payload. */
 int eng_run(Engine *e, uint32_t f, const RecordInfo *ri, int32_t handler, Value event, Value *result) {
-  if (++e->steps > ENGINE_MAX_CASCADE * 4)
-    return eng_fail(e, -1, "a cascade of more than %d steps: robots moving deals in a circle?",
-                    ENGINE_MAX_CASCADE);
+  if (++e->steps > ENGINE_MAX_STEPS)
+    return eng_fail(e, -1, "more than %d steps in one command: robots moving deals in a circle?",
+                    ENGINE_MAX_STEPS);
   RunCtx saved = e->run;
+  if (handler >= 0)
+    e->run.key = e->replay_key ? e->replay_key
+                               : arena_printf(&e->cmd, "%lld.%d", (long long)e->cmd_id, ++e->runs);
+  e->replay_key = NULL;
   e->run.rec = ri ? ri->id : 0;
   e->run.entity = ri ? ri->entity : -1;
   e->run.entry = ri ? ri->entry : 0;
@@ -189,16 +200,21 @@ static int run_stage_handlers(Engine *e, int64_t rec, int32_t s, HandlerWhen whe
 const char *eng_refusal(Engine *e, const RecordInfo *ri, int32_t s, const char *by) {
   const Chunk *ch = e->ch;
   const StageDef *sd = &ch->stages[s];
-  /* access: a person needs one of the roles that may move into the stage */
-  if (by && sd->naccess) {
+  /* access: a person needs one of the roles that may move deals into the
+  ** stage, and out of the stage the deal is in */
+  for (int side = 0; by && side < 2; side++) {
+    int32_t which = side == 0 ? s : ri->stage;
+    if (which < 0) continue;
+    const StageDef *a = &ch->stages[which];
     bool any_move_rule = false, allowed = false;
-    for (uint32_t k = 0; k < sd->naccess; k++) {
-      if (!(sd->access_bits[k] & ACC_MOVE)) continue;
+    for (uint32_t k = 0; k < a->naccess; k++) {
+      if (!(a->access_bits[k] & ACC_MOVE)) continue;
       any_move_rule = true;
-      if (eng_user_has_role(e, by, sd->access_roles[k])) allowed = true;
+      if (eng_user_has_role(e, by, a->access_roles[k])) allowed = true;
     }
     if (any_move_rule && !allowed)
-      return arena_printf(&e->cmd, "%s may not move deals into «%s»", by, sd->title);
+      return arena_printf(&e->cmd, "%s may not move deals %s «%s»", by, side == 0 ? "into" : "out of",
+                          a->title);
   }
   for (uint32_t k = 0; k < sd->nrequired; k++) {
     Value v;
@@ -247,7 +263,7 @@ int eng_enter(Engine *e, int64_t rec, int32_t s, const char *by) {
 int eng_move(Engine *e, int64_t rec, int32_t s, const char *by) {
   RecordInfo ri;
   if (eng_info(e, rec, &ri) != 0) return -1;
-  if (ri.deleted) return 0;
+  if (ri.deleted || ri.stage == s) return 0; /* already there: a move is no re-entry */
   if (ri.entity != e->ch->directions[e->ch->stages[s].direction].entity)
     return eng_fail(e, -1, "a %s cannot go into «%s»", e->ch->entities[ri.entity].name, e->ch->stages[s].title);
   const char *why = eng_refusal(e, &ri, s, by);
@@ -265,9 +281,9 @@ int eng_drain(Engine *e) {
     Pending p = e->queue.items[0];
     memmove(e->queue.items, e->queue.items + 1, (e->queue.len - 1) * sizeof(Pending));
     e->queue.len--;
-    if (++e->steps > ENGINE_MAX_CASCADE * 4)
-      return eng_fail(e, -1, "a cascade of more than %d steps: robots moving deals in a circle?",
-                      ENGINE_MAX_CASCADE);
+    if (++e->steps > ENGINE_MAX_STEPS)
+      return eng_fail(e, -1, "more than %d steps in one command: robots moving deals in a circle?",
+                      ENGINE_MAX_STEPS);
     int rc = 0;
     switch (p.kind) {
     case PEND_MOVE:
@@ -309,6 +325,24 @@ static int set_fields(Engine *e, int64_t rec, const FieldSet *fields, size_t n) 
   return 0;
 }
 
+static bool empty(const Value *v) {
+  return v->type == V_NULL || (v->type == V_TEXT && v->u.t->len == 0) ||
+         (v->type == V_LIST && v->u.l->len == 0);
+}
+
+/* A field declared `required` may never be empty: refused (1) if one is. */
+static int check_required(Engine *e, const RecordInfo *ri) {
+  const EntityDef *ed = &e->ch->entities[ri->entity];
+  for (uint32_t k = 0; k < ed->nfields; k++) {
+    const FieldDef *f = &e->ch->fields[ed->first_field + k];
+    if (!f->required || f->readonly || f->builtin || f->computed >= 0) continue;
+    Value v;
+    if (e->st->ops->get(e->st, ri->id, ed->first_field + k, &v, &e->cmd) == ST_OK && empty(&v))
+      return eng_fail(e, 1, "«%s» is required", f->title);
+  }
+  return 0;
+}
+
 int engine_create(Engine *e, int entity, const char *ref, int32_t stage, const FieldSet *fields,
                   size_t n, const char *by, const char **ref_out) {
   if (begin(e) != 0) return end(e, -1);
@@ -321,7 +355,11 @@ int engine_create(Engine *e, int entity, const char *ref, int32_t stage, const F
   if (ref_out) *ref_out = ri.ref;
   eng_effect_create(e, &ri, stage);
   if (set_fields(e, id, fields, n) != 0) return end(e, -1);
-  e->changed.len = 0; /* a new record's fields are not changes */
+  if (check_required(e, &ri) != 0) return end(e, 1);
+  /* a new record's fields are not changes, but its conditions are tried */
+  e->changed.len = 0;
+  Changed touched = {id, UINT32_MAX};
+  vec_push(&e->changed, touched);
   if (stage >= 0) {
     const char *why = eng_refusal(e, &ri, stage, by);
     if (why) return end(e, eng_fail(e, 1, "%s", why));
@@ -338,6 +376,7 @@ int engine_update(Engine *e, const char *ref, const FieldSet *fields, size_t n, 
   RecordInfo ri;
   if (eng_find(e, ref, &ri) != 0) return end(e, -1);
   int rc = set_fields(e, ri.id, fields, n);
+  if (rc == 0) rc = check_required(e, &ri);
   if (rc == 0) rc = eng_after_changes(e);
   if (rc == 0) rc = eng_drain(e);
   eng_log_command(e, "update", ref, rc);
@@ -406,7 +445,19 @@ int engine_advance(Engine *e, int64_t to) {
     int rc = eng_fire(e, &t);
     if (rc == 0) rc = eng_after_changes(e);
     if (rc == 0) rc = eng_drain(e);
-    if (end(e, rc) != 0) return -1;
+    if (end(e, rc) != 0) {
+      /* the timer's work rolled back; drop the timer and say so, so that
+      ** one broken handler does not stop the clock for every record */
+      char why[512];
+      snprintf(why, sizeof why, "%s", e->err);
+      if (begin(e) == 0) {
+        e->st->ops->delete_timer(e->st, t.id, t.due);
+        eng_log(e, "timer failed", t.record, why);
+        end(e, 0);
+      }
+      snprintf(e->err, sizeof e->err, "%s", why);
+      return -1;
+    }
   }
   e->now = to;
   return 0;

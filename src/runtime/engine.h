@@ -17,9 +17,9 @@
 ** What handlers do takes effect at once, except moves, creations and
 ** conversions, which queue and run after the handler, in order. Changes of
 ** fields run `on change` handlers and re-plan `at` timers that depend on
-** them; condition triggers are tried after every step. A cascade of more
-** than ENGINE_MAX_CASCADE steps in one command is an error that rolls the
-** command back.
+** them; condition triggers are tried after every step. A move into the
+** stage a record is in does nothing. A command of more than
+** ENGINE_MAX_STEPS steps is an error that rolls it back.
 */
 #ifndef FUNNEL_ENGINE_H
 #define FUNNEL_ENGINE_H
@@ -27,8 +27,9 @@
 #include "store/store.h"
 #include "vm/vm.h"
 
-/* Steps (moves, creations, handler runs) one command may cause. */
-#define ENGINE_MAX_CASCADE 64
+/* Steps one command may take (handler runs, condition checks, moves,
+** creations): a bound on cascades, far above what a real pack needs. */
+#define ENGINE_MAX_STEPS 256
 
 /* An effect the command produced, for the caller to show (funnel run
 ** prints them); the outbox holds the durable copy. */

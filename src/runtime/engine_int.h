@@ -30,6 +30,7 @@ typedef struct Pending {
 
 /* What the running handler is, for idempotency keys. */
 typedef struct RunCtx {
+  const char *key;     /* "command.run": the prefix of its effects' keys */
   int64_t rec;
   int entity;
   int32_t entry;
@@ -55,6 +56,9 @@ struct Engine {
   char err[512];
   int depth;           /* nested begin() (test steps) */
   int steps;
+  int64_t cmd_id;      /* this command's number, from the store */
+  int runs;            /* handler runs so far in this command */
+  const char *replay_key;  /* a run again after an answer: its first key */
   VEC(Pending) queue;
   VEC(EngineEffect) effects;
   VEC(Changed) changed;
@@ -89,6 +93,10 @@ void eng_effect_move(Engine *e, const RecordInfo *ri, int32_t stage);
 void eng_effect_create(Engine *e, const RecordInfo *ri, int32_t stage);
 void eng_log(Engine *e, const char *what, int64_t rec, const char *detail);
 void eng_log_command(Engine *e, const char *op, const char *ref, int rc);
+/* A value as JSON (money and decimals as exact strings, dates as ISO
+** text, enum values and stages by id); a new reference. */
+struct json_t;
+struct json_t *eng_value_json(Engine *e, const Value *v);
 /* ISO-8601 in the default calendar's zone: 2026-01-12T10:00:00+03:00 */
 const char *eng_iso(Engine *e, int64_t utc);
 

@@ -29,7 +29,6 @@ const char *eng_iso(Engine *e, int64_t utc) {
 
 /* A value as JSON: money and decimals as exact strings, dates as ISO text,
 ** enum values and stages by id. */
-json_t *eng_value_json(Engine *e, const Value *v);
 json_t *eng_value_json(Engine *e, const Value *v) {
   const Chunk *ch = e->ch;
   StrBuf b = {0};
@@ -93,7 +92,7 @@ static json_t *direction_json(Engine *e, int32_t s) {
   return json_pack("{s:s,s:s}", "id", d->name, "title", d->title);
 }
 
-/* Records an effect for the caller to show after commit. */
+/* Records an effect for the caller to show after commit; takes j. */
 static void add_effect(Engine *e, const char *kind, int64_t rec, json_t *j, int32_t stage) {
   json_object_set_new(j, "effect", json_string(kind));
   json_object_set_new(j, "ref", json_string(ref_of(e, rec)));
@@ -111,6 +110,7 @@ static void add_effect(Engine *e, const char *kind, int64_t rec, json_t *j, int3
   ef.field = -1;
   ef.json = arena_strdup(&e->cmd, s ? s : "{}");
   free(s);
+  json_decref(j);
   vec_push(&e->effects, ef);
 }
 
@@ -148,13 +148,14 @@ void eng_log_command(Engine *e, const char *op, const char *ref, int rc) {
 /* Puts an effect in the outbox under its idempotency key; a key seen
 ** before (a handler run again after an answer) is not sent twice. */
 static HostStatus outbox(Engine *e, const char *kind, json_t *j) {
-  const char *key = arena_printf(&e->cmd, "%lld/%d/%d/%u/%s", (long long)e->run.rec, e->run.entry,
+  /* the command that ran the handler, which run of it, which effect of the
+  ** run: the same after a crash (the command is processed again, with the
+  ** same number) and after an answer (the run takes its first key again) */
+  const char *key = arena_printf(&e->cmd, "%s/%lld/%d/%u/%s", e->run.key, (long long)e->run.rec,
                                  e->run.handler, e->run.ordinal, kind);
   json_object_set_new(j, "key", json_string(key));
   json_object_set_new(j, "at_ts", json_integer(engine_now(e)));
-  json_t *copy = json_deep_copy(j);
-  add_effect(e, kind, e->run.rec, copy, -1);
-  json_decref(copy);
+  add_effect(e, kind, e->run.rec, json_deep_copy(j), -1);
   char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
   OutboxRow o = {0};
   o.key = key;
@@ -267,7 +268,6 @@ int eng_set(Engine *e, int64_t rec, uint32_t field, const Value *v) {
   json_object_set_new(j, "value", eng_value_json(e, v));
   add_effect(e, "set", rec, j, -1);
   e->effects.items[e->effects.len - 1].field = (int32_t)field;
-  json_decref(j);
   return 0;
 }
 
@@ -361,16 +361,24 @@ static HostStatus ask(Engine *e, const VmEffect *ef, Value *result, Arena *a) {
   int32_t h = e->run.handler;
   const char *name = ef->rec.type == V_TEXT ? ef->rec.u.t->s : "answer";
   Value v;
-  if (st->ops->answer_get(st, rec, arena_printf(&e->cmd, "%d/%s", h, name), &v, a) == ST_OK) {
+  /* an answer belongs to one stage entry: entering the stage again asks again */
+  if (st->ops->answer_get(st, rec, arena_printf(&e->cmd, "%d/%d/%s", h, e->run.entry, name), &v, a) == ST_OK) {
     *result = v;
     return HOST_OK;
   }
   Value nm = v_text(text_new(&e->cmd, name, strlen(name)));
   Value entry = v_int(e->run.entry), upto = v_int(e->run.ordinal);
+  Value key = v_text(text_new(&e->cmd, e->run.key, strlen(e->run.key)));
   st->ops->answer_put(st, rec, arena_printf(&e->cmd, "pending:%d", h), &nm);
   st->ops->answer_put(st, rec, arena_printf(&e->cmd, "entry:%d", h), &entry);
   st->ops->answer_put(st, rec, arena_printf(&e->cmd, "suspended:%d", h), &upto);
+  st->ops->answer_put(st, rec, arena_printf(&e->cmd, "key:%d", h), &key);
   json_t *j = json_object();
+  /* what kind of answer: yes/no, or one of an enum's values */
+  if (ef->index > 0 && ef->index <= e->ch->nenums)
+    json_object_set_new(j, "enum", json_string(e->ch->enums[ef->index - 1].name));
+  else
+    json_object_set_new(j, "answer", json_string("bool"));
   const char *who = user_json(e, &ef->a);
   json_object_set_new(j, "user", who ? json_string(who) : json_null());
   json_object_set_new(j, "text", eng_value_json(e, &ef->b));

@@ -175,6 +175,7 @@ int eng_fire(Engine *e, const TimerRow *t) {
     if (done) return 0;
     e->st->ops->once_set(e->st, ri.id, t->handler);
   }
+  eng_log(e, "timer", ri.id, e->ch->funcs[hd->body].name);
   if (eng_run(e, hd->body, &ri, (int32_t)t->handler, v_null(), NULL) != 0) return -1;
   if (hd->when == HW_EVERY) {
     if (eng_info(e, t->record, &ri) != 0) return -1;

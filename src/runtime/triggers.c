@@ -1,7 +1,8 @@
 /*
 ** triggers.c: what follows an event or a change.
-**   on change   after fields change: handlers watching those fields (the
-**               entity's, then the current stage's and its direction's),
+**   on change   after fields change: handlers watching those fields (of
+**               the entity, the current stage and its direction, in the
+**               order of the handler table: directions and stages first),
 **               and `at` timers depending on them are planned anew;
 **   triggers    an event, or a condition becoming true, moves a deal into
 **               the trigger's stage: only forward (to a later stage of the
@@ -109,9 +110,9 @@ int eng_after_changes(Engine *e) {
   /* handlers may change more fields: work through the list as it grows */
   while (done < e->changed.len) {
     Changed c = e->changed.items[done++];
-    if (++e->steps > ENGINE_MAX_CASCADE * 4)
-      return eng_fail(e, -1, "a cascade of more than %d steps: handlers changing fields in a circle?",
-                      ENGINE_MAX_CASCADE);
+    if (++e->steps > ENGINE_MAX_STEPS)
+      return eng_fail(e, -1, "more than %d steps in one command: handlers changing fields in a circle?",
+                      ENGINE_MAX_STEPS);
     RecordInfo ri;
     if (eng_info(e, c.rec, &ri) != 0) return -1;
     if (ri.deleted) continue;
@@ -161,11 +162,13 @@ int eng_answer(Engine *e, const RecordInfo *ri, const char *question, Value answ
       return eng_fail(e, -1, "the question '%s' is no longer open: the deal left the stage", question);
     Value null = v_null();
     e->st->ops->answer_put(e->st, ri->id, pk, &null);
-    e->st->ops->answer_put(e->st, ri->id, arena_printf(&e->cmd, "%u/%s", h, question), &answer);
-    Value upto = v_int(0);
+    e->st->ops->answer_put(e->st, ri->id, arena_printf(&e->cmd, "%u/%d/%s", h, ri->entry, question), &answer);
+    Value upto = v_int(0), key = v_null();
     e->st->ops->answer_get(e->st, ri->id, arena_printf(&e->cmd, "suspended:%u", h), &upto, &e->cmd);
+    e->st->ops->answer_get(e->st, ri->id, arena_printf(&e->cmd, "key:%u", h), &key, &e->cmd);
     int64_t saved = e->replay_until;
     e->replay_until = upto.type == V_INT ? upto.u.i : 0;
+    e->replay_key = key.type == V_TEXT ? arena_strdup(&e->cmd, key.u.t->s) : NULL;
     int rc = eng_run(e, hd->body, ri, (int32_t)h, v_null(), NULL);
     e->replay_until = saved;
     return rc;
