@@ -180,7 +180,10 @@ HostStatus eng_effects_of(Engine *e, int builtin, Value arg, Value *out, Arena *
     o->vals = arena_alloc(a, 7 * sizeof *o->vals);
     for (int k = 0; k < 7; k++) o->keys[k] = keys[k];
     const char *text = json_string_value(json_object_get(j, "text"));
-    o->vals[0] = v_text(text_new(a, kind, strlen(kind)));
+    /* a document's kind is the kind of document (invoice, act...) */
+    const char *k = json_string_value(json_object_get(j, "document"));
+    if (!k) k = kind;
+    o->vals[0] = v_text(text_new(a, k, strlen(k)));
     o->vals[1] = text ? v_text(text_new(a, text, strlen(text))) : v_null();
     o->vals[2] = o->vals[1];
     o->vals[3] = v_null();
