@@ -51,6 +51,7 @@ static void usage(FILE *out) {
         "  -o FILE              build: where to write the .pipec\n"
         "  --strip              build: leave out line information\n"
         "  --db FILE            run: the database (SQLite, created if missing)\n"
+        "  --batch N            run: commit at most N waiting commands together (default 64)\n"
         "  -h, --help           show this help\n"
         "  -V, --version        show the version\n"
         "\n"
@@ -72,6 +73,7 @@ typedef struct Options {
   const char *output;
   int strip;
   const char *db;     /* run: --db FILE */
+  int batch;          /* run: --batch N (group commit), 0: the default */
 } Options;
 
 static int usage_error(const char *fmt, const char *arg) {
@@ -121,6 +123,14 @@ static int parse_args(int argc, char **argv, Options *o) {
       o->db = argv[i];
     } else if (!strncmp(a, "--db=", 5)) {
       o->db = a + 5;
+    } else if (!strcmp(a, "--batch") || !strncmp(a, "--batch=", 8)) {
+      /* run: group commit, see src/cli/run.c */
+      const char *v = a[7] == '=' ? a + 8 : ++i < argc ? argv[i] : NULL;
+      char *end;
+      long n = v ? strtol(v, &end, 10) : 0;
+      if (!v || !*v || *end || n < 1 || n > 100000)
+        return usage_error("%s", "--batch takes a number of commands from 1 to 100000");
+      o->batch = (int)n;
     } else if (a[0] == '-' && a[1]) {
       return usage_error("unknown option '%s'", a);
     } else if (!o->command) {
@@ -281,7 +291,7 @@ static int cmd_run(const Options *o) {
   if (o->nfiles != 1) return usage_error("%s", "run: give exactly one pack");
   Chunk *c = load_chunk(o, o->files[0]);
   if (!c) return 1;
-  int rc = run_batch(c, o->db, stdin, stdout);
+  int rc = run_batch(c, o->db, o->batch ? o->batch : RUN_BATCH_DEFAULT, stdin, stdout);
   chunk_free(c);
   return rc;
 }

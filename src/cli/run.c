@@ -16,14 +16,25 @@
 ** accepted by id or by title (ids are tried first); records are named by
 ** their refs ("d1", "@d1" where a value is a record). Values: see
 ** docs/runtime.md ("Values").
+**
+** Group commit (--batch N, default 64): the lines already available on
+** the input (complete lines, read without waiting), up to N, run in one
+** transaction, each command in a savepoint of its own (engine_group_*);
+** their effect and result lines are held back and printed, in input
+** order, only after the group's COMMIT. A command is thus acknowledged
+** only once it is durable, and commands that arrive faster than commits
+** share one. --batch 1: one transaction per command, as before.
 */
 #include "cli/run.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runtime/engine_int.h"
 #include "store/store.h"
@@ -40,6 +51,7 @@ typedef struct Run {
   FILE *out;
   Arena a;             /* per line: the command's values */
   bool virtual_clock;  /* a clock was set, in this run or an earlier one */
+  int batch;           /* group commit: at most this many commands per transaction */
   const char *zone;    /* the default calendar's time zone */
   char err[600];
 } Run;
@@ -729,6 +741,11 @@ static int save_clock(Run *R) {
   Store *st = R->st;
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)engine_now(R->e));
+  if (engine_in_group(R->e)) {
+    /* group commit: kept with the group (never outside a lost one) */
+    if (R->e->group_lost) return fail(R, "the group's transaction was lost");
+    return st->ops->meta_put(st, "clock", buf) == ST_OK ? 0 : fail(R, "%s", store_error(st));
+  }
   if (st->ops->begin(st) != ST_OK) return fail(R, "%s", store_error(st));
   if (st->ops->meta_put(st, "clock", buf) != ST_OK || st->ops->commit(st) != ST_OK) {
     fail(R, "%s", store_error(st));
@@ -1036,8 +1053,10 @@ static int op_get(Run *R, json_t *cmd, json_t *res) {
   RecordInfo ri;
   if (only_keys(R, cmd, "get", keys) || str_member(R, cmd, "get", "ref", true, &ref)) return -1;
   if (record(R, ref, false, &ri) != 0) return -1;
-  /* a read in a transaction of its own, rolled back: a consistent view */
-  if (R->st->ops->begin(R->st) != ST_OK) return fail(R, "%s", store_error(R->st));
+  /* a read in a transaction of its own, rolled back: a consistent view
+  ** (in a group, the group's transaction, which sees the commands before) */
+  bool own = !engine_in_group(e);
+  if (own && R->st->ops->begin(R->st) != ST_OK) return fail(R, "%s", store_error(R->st));
   arena_reset(&e->cmd);
   const char *owner = owner_of(R, &ri);
   json_object_set_new(res, "ref", json_string(ri.ref));
@@ -1065,7 +1084,7 @@ static int op_get(Run *R, json_t *cmd, json_t *res) {
     }
     json_object_set_new(fields, fd->name, eng_value_json(e, &v));
   }
-  R->st->ops->rollback(R->st);
+  if (own) R->st->ops->rollback(R->st);
   json_object_set_new(res, "fields", fields);
   if (errors) json_object_set_new(res, "errors", errors);
   return 0;
@@ -1160,6 +1179,65 @@ static int op_schema(Run *R, json_t *cmd, json_t *res) {
   return 0;
 }
 
+/* ---- inspection: the outbox and the event log (read-only) ----------------------------------- */
+
+/* {"op":"outbox"} [ref, kind]: the outbox rows, oldest first, each with
+** its idempotency key, record, kind, status and the effect as stored. */
+static int op_outbox(Run *R, json_t *cmd, json_t *res) {
+  static const char *const keys[] = {"ref", "kind", NULL};
+  const char *ref, *kind;
+  RecordInfo ri = {0};
+  if (only_keys(R, cmd, "outbox", keys) || str_member(R, cmd, "outbox", "ref", false, &ref) ||
+      str_member(R, cmd, "outbox", "kind", false, &kind))
+    return -1;
+  if (ref && record(R, ref, false, &ri) != 0) return -1;
+  OutboxRow *rows;
+  size_t n;
+  if (R->st->ops->outbox_list(R->st, ref ? ri.id : 0, kind, &rows, &n, &R->a) != ST_OK)
+    return fail(R, "%s", store_error(R->st));
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) {
+    RecordInfo rr;
+    const char *rref = rows[i].record && R->st->ops->info(R->st, rows[i].record, &rr, &R->a) == ST_OK
+                           ? rr.ref : NULL;
+    json_t *o = json_pack("{s:I,s:s,s:s?,s:s,s:s,s:o}", "id", (json_int_t)rows[i].id, "key",
+                          rows[i].key ? rows[i].key : "", "ref", rref, "kind", rows[i].kind, "status",
+                          rows[i].status ? rows[i].status : "", "created", iso_json(R, rows[i].created));
+    json_t *ef = json_loads(rows[i].json, 0, NULL);
+    if (ef) {
+      json_object_del(ef, "key"); /* shown above */
+      json_object_del(ef, "at_ts");
+      json_object_set_new(o, "effect", ef);
+    }
+    json_array_append_new(list, o);
+  }
+  json_object_set_new(res, "outbox", list);
+  return 0;
+}
+
+/* {"op":"log"} [after, limit]: the event log, oldest first: each entry's
+** number (seq), time and what it says. */
+static int op_log(Run *R, json_t *cmd, json_t *res) {
+  static const char *const keys[] = {"after", "limit", NULL};
+  if (only_keys(R, cmd, "log", keys)) return -1;
+  json_t *after = json_object_get(cmd, "after"), *limit = json_object_get(cmd, "limit");
+  if ((after && !json_is_integer(after)) || (limit && !json_is_integer(limit)))
+    return fail(R, "\"after\" (an entry's seq) and \"limit\" are integers");
+  EventRow *rows;
+  size_t n;
+  if (R->st->ops->log_list(R->st, after ? json_integer_value(after) : 0, limit ? json_integer_value(limit) : 0,
+                           &rows, &n, &R->a) != ST_OK)
+    return fail(R, "%s", store_error(R->st));
+  json_t *list = json_array();
+  for (size_t i = 0; i < n; i++) {
+    json_t *ent = json_loads(rows[i].json, 0, NULL);
+    json_array_append_new(list, json_pack("{s:I,s:o,s:o}", "seq", (json_int_t)rows[i].seq, "at",
+                                          iso_json(R, rows[i].at), "entry", ent ? ent : json_string(rows[i].json)));
+  }
+  json_object_set_new(res, "log", list);
+  return 0;
+}
+
 /* ---- the loop ----------------------------------------------------------------------------- */
 
 /* An effect line: "effect", "ref" and "at" first, then the rest as the
@@ -1210,7 +1288,7 @@ static const struct {
 } ops[] = {
   {"user", op_user}, {"clock", op_clock}, {"advance", op_advance}, {"create", op_create},
   {"update", op_update}, {"move", op_move}, {"event", op_event}, {"answer", op_answer},
-  {"get", op_get}, {"schema", op_schema},
+  {"get", op_get}, {"schema", op_schema}, {"outbox", op_outbox}, {"log", op_log},
 };
 
 static void run_line(Run *R, const char *line) {
@@ -1249,7 +1327,119 @@ static void run_line(Run *R, const char *line) {
   json_decref(cmd);
 }
 
-int run_batch(const Chunk *ch, const char *db, FILE *in, FILE *out) {
+/* ---- input: the lines available now -------------------------------------------------------- */
+
+/* The input is read with read(2), not stdio, so that a group can take the
+** lines already there without waiting: a line is available once its
+** newline has arrived (a line still being written is not); at the end of
+** the input, an unterminated last line counts too. */
+typedef struct Input {
+  int fd;
+  char *buf;
+  size_t start, len, cap;
+  bool eof;
+} Input;
+
+/* Reads more: waiting for it when `wait`, else only what is there now.
+** 1 read some, 0 nothing (or the end: in->eof), -1 an error (as the end). */
+static int input_fill(Input *in, bool wait) {
+  if (in->eof) return 0;
+  if (!wait) {
+    struct pollfd p = {.fd = in->fd, .events = POLLIN};
+    int r;
+    while ((r = poll(&p, 1, 0)) < 0 && errno == EINTR) {}
+    if (r <= 0) return 0;
+  }
+  if (in->start > 0) {
+    memmove(in->buf, in->buf + in->start, in->len - in->start);
+    in->len -= in->start;
+    in->start = 0;
+  }
+  if (in->cap - in->len < 4096) {
+    in->cap = in->cap ? in->cap * 2 : 65536;
+    in->buf = xrealloc(in->buf, in->cap);
+  }
+  ssize_t n;
+  while ((n = read(in->fd, in->buf + in->len, in->cap - in->len)) < 0 && errno == EINTR) {}
+  if (n <= 0) {
+    in->eof = true;
+    return n < 0 ? -1 : 0;
+  }
+  in->len += (size_t)n;
+  return 1;
+}
+
+/* The next line (malloc'd, without its newline and a CR before it); NULL
+** when none is complete yet and `wait` is false, or at the end. */
+static char *next_line(Input *in, bool wait) {
+  for (;;) {
+    char *p = in->buf + in->start, *nl = in->len > in->start ? memchr(p, '\n', in->len - in->start) : NULL;
+    if (nl || (in->eof && in->len > in->start)) {
+      size_t n = nl ? (size_t)(nl - p) : in->len - in->start;
+      in->start += n + (nl ? 1 : 0);
+      while (n > 0 && p[n - 1] == '\r') n--;
+      char *line = xmalloc(n + 1);
+      memcpy(line, p, n);
+      line[n] = '\0';
+      return line;
+    }
+    if (in->eof) return NULL;
+    if (input_fill(in, wait) <= 0 && !in->eof) return NULL;
+  }
+}
+
+/* One line on its own: its own transaction(s), answered at once. */
+static void run_one(Run *R, const char *line) {
+  /* on the wall clock, timers that fell due meanwhile fire first */
+  if (!R->virtual_clock) engine_advance(R->e, (int64_t)time(NULL));
+  run_line(R, line);
+}
+
+/* A group: one transaction, a savepoint per command (and per due timer);
+** the output is held back until the COMMIT, then printed in input order.
+** If the commit fails, nothing of the group was kept: each line is
+** answered with the error, and no effect is shown. */
+static void run_group(Run *R, char **lines, size_t n) {
+  if (n == 1 || engine_group_begin(R->e) != 0) {
+    for (size_t i = 0; i < n; i++) run_one(R, lines[i]);
+    return;
+  }
+  FILE *real = R->out;
+  char *held = NULL;
+  size_t held_len = 0;
+  FILE *mem = open_memstream(&held, &held_len);
+  if (!mem) {
+    engine_group_rollback(R->e);
+    for (size_t i = 0; i < n; i++) run_one(R, lines[i]);
+    return;
+  }
+  R->out = mem;
+  for (size_t i = 0; i < n; i++) run_one(R, lines[i]);
+  R->out = real;
+  fclose(mem);
+  if (engine_group_commit(R->e) == 0) {
+    fwrite(held, 1, held_len, real);
+  } else {
+    json_t *res = json_pack("{s:b,s:o}", "ok", 0, "error", text_json(R->e->err));
+    char *s = json_dumps(res, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    for (size_t i = 0; i < n; i++) fprintf(real, "%s\n", s ? s : "{\"ok\":false,\"error\":\"commit\"}");
+    free(s);
+    json_decref(res);
+    /* the clock moved by the group is back where the database has it */
+    const char *clock = NULL;
+    arena_reset(&R->a);
+    if (R->st->ops->meta_get(R->st, "clock", &clock, &R->a) == ST_OK && clock) {
+      engine_set_clock(R->e, strtoll(clock, NULL, 10));
+    } else {
+      R->virtual_clock = false;
+      R->e->virtual_clock = false;
+    }
+  }
+  fflush(real);
+  free(held);
+}
+
+int run_batch(const Chunk *ch, const char *db, int batch, FILE *in, FILE *out) {
   char err[512];
   Store *st = store_open_sqlite(ch, db, err, sizeof err);
   if (!st) {
@@ -1269,16 +1459,19 @@ int run_batch(const Chunk *ch, const char *db, FILE *in, FILE *out) {
     engine_set_clock(R.e, strtoll(clock, NULL, 10));
     R.virtual_clock = true;
   }
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  while ((n = getline(&line, &cap, in)) >= 0) {
-    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-    /* on the wall clock, timers that fell due meanwhile fire first */
-    if (!R.virtual_clock) engine_advance(R.e, (int64_t)time(NULL));
-    run_line(&R, line);
+  R.batch = batch > 0 ? batch : 1;
+  Input inp = {.fd = fileno(in)};
+  char **lines = xcalloc((size_t)R.batch, sizeof *lines);
+  for (;;) {
+    /* wait for one line, then take those already there, up to the cap */
+    size_t n = 0;
+    if (!(lines[n] = next_line(&inp, true))) break;
+    for (n = 1; n < (size_t)R.batch && (lines[n] = next_line(&inp, false)); n++) {}
+    run_group(&R, lines, n);
+    for (size_t i = 0; i < n; i++) free(lines[i]);
   }
-  free(line);
+  free(lines);
+  free(inp.buf);
   engine_free(R.e);
   st->ops->close(st);
   arena_free(&R.a);

@@ -11,8 +11,11 @@
 
 /* Runs the commands of `in` (JSON lines) against the database at `db`
 ** (created if needed) with the pack `ch`, writing effect and result lines
-** to `out`. Returns 0 once the input is exhausted, 1 if the database
+** to `out`. Lines already available are committed in groups of up to
+** `batch` (1: a transaction per command), each acknowledged after its
+** group's commit. Returns 0 once the input is exhausted, 1 if the database
 ** cannot be opened (the reason goes to stderr). */
-int run_batch(const Chunk *ch, const char *db, FILE *in, FILE *out);
+#define RUN_BATCH_DEFAULT 64
+int run_batch(const Chunk *ch, const char *db, int batch, FILE *in, FILE *out);
 
 #endif

@@ -93,7 +93,14 @@ static int begin(Engine *e) {
   e->steps = 0;
   e->runs = 0;
   e->err[0] = '\0';
-  if (e->st->ops->begin(e->st) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
+  if (e->group) {
+    /* group commit: this command is a savepoint of the group's transaction */
+    if (e->group_lost) return eng_fail(e, -1, "the group's transaction was lost");
+    if (e->st->ops->savepoint(e->st) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
+    e->in_savepoint = true;
+  } else if (e->st->ops->begin(e->st) != ST_OK) {
+    return eng_fail(e, -1, "%s", store_error(e->st));
+  }
   /* the command's number, committed with it: processed again after a
   ** crash, it gets the same number, so its effects the same keys */
   const char *v = NULL;
@@ -105,15 +112,58 @@ static int begin(Engine *e) {
 /* Ends a command: commits and shows its effects, or rolls back. */
 static int end(Engine *e, int rc) {
   if (--e->depth > 0) return rc;
-  if (rc == 0 && e->st->ops->commit(e->st) != ST_OK) rc = eng_fail(e, -1, "%s", store_error(e->st));
-  if (rc != 0) {
-    e->st->ops->rollback(e->st);
-    return rc;
+  if (e->group) {
+    /* group commit: release the command's savepoint (committed with the
+    ** group) or undo it alone; a failure there loses the whole group */
+    if (e->in_savepoint) {
+      e->in_savepoint = false;
+      if (rc == 0 && e->st->ops->release(e->st) != ST_OK) rc = eng_fail(e, -1, "%s", store_error(e->st));
+      if (rc != 0 && e->st->ops->rollback_to(e->st) != ST_OK) e->group_lost = true;
+    }
+    if (rc != 0) return rc;
+  } else {
+    if (rc == 0 && e->st->ops->commit(e->st) != ST_OK) rc = eng_fail(e, -1, "%s", store_error(e->st));
+    if (rc != 0) {
+      e->st->ops->rollback(e->st);
+      return rc;
+    }
   }
   if (e->sink)
     for (size_t i = 0; i < e->effects.len; i++) e->sink(e->sink_ud, &e->effects.items[i]);
   return 0;
 }
+
+/* Group commit: see engine.h. */
+int engine_group_begin(Engine *e) {
+  if (e->group || e->depth) return eng_fail(e, -1, "a group or a command is open already");
+  if (e->st->ops->begin(e->st) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
+  e->group = true;
+  e->group_lost = false;
+  return 0;
+}
+
+int engine_group_commit(Engine *e) {
+  if (!e->group) return eng_fail(e, -1, "no group is open");
+  e->group = false;
+  if (e->group_lost) {
+    e->st->ops->rollback(e->st);
+    return eng_fail(e, -1, "the group's transaction was lost: nothing of it was kept");
+  }
+  if (e->st->ops->commit(e->st) != ST_OK) {
+    eng_fail(e, -1, "the group's commit failed: %s", store_error(e->st));
+    e->st->ops->rollback(e->st);
+    return -1;
+  }
+  return 0;
+}
+
+void engine_group_rollback(Engine *e) {
+  if (!e->group) return;
+  e->group = false;
+  e->st->ops->rollback(e->st);
+}
+
+bool engine_in_group(const Engine *e) { return e->group; }
 
 /* ---- records -------------------------------------------------------------------- */
 
@@ -315,8 +365,19 @@ int eng_created(Engine *e, int64_t rec, int32_t s) {
       if (eng_run(e, hd->body, &ri, (int32_t)h, v_null(), NULL) != 0) return -1;
   }
   if (eng_plan_entity_timers(e, rec) != 0) return -1;
-  if (s >= 0) return eng_enter(e, rec, s, NULL);
-  return 0;
+  if (s < 0) return 0;
+  /* a record a robot creates enters its stage under the stage's rules too:
+  ** refused, the creation is undone (and the log says why) */
+  const char *why = eng_refusal(e, &ri, s, NULL);
+  if (why) {
+    if (strstr(why, "runtime error")) return -1;
+    eng_log(e, "create refused", rec, why);
+    e->st->ops->cancel_timers(e->st, rec, -1);
+    e->st->ops->remove(e->st, rec, engine_now(e));
+    e->err[0] = '\0';
+    return 0;
+  }
+  return eng_enter(e, rec, s, NULL);
 }
 
 static int set_fields(Engine *e, int64_t rec, const FieldSet *fields, size_t n) {
@@ -454,6 +515,8 @@ int engine_advance(Engine *e, int64_t to) {
         e->st->ops->delete_timer(e->st, t.id, t.due);
         eng_log(e, "timer failed", t.record, why);
         end(e, 0);
+      } else {
+        end(e, -1); /* a failed begin counted its depth too */
       }
       snprintf(e->err, sizeof e->err, "%s", why);
       return -1;

@@ -78,6 +78,21 @@ int engine_user(Engine *e, const UserRow *u);
 /* Moves the clock forward to `to`, firing due timers in order. */
 int engine_advance(Engine *e, int64_t to);
 
+/* Group commit (`funnel run --batch N`). Between engine_group_begin and
+** engine_group_commit the commands share one transaction, each in a
+** savepoint of its own: a refused or failed command rolls back only itself
+** (and shows nothing), the others stay. Each command still gets its own
+** command number, kept with it. The sink is called as each command's
+** savepoint is released, before the group commits: the caller holds the
+** effects back until engine_group_commit returns 0, and drops them if it
+** fails (then nothing of the group was kept). Due timers fired by
+** engine_advance inside a group are commands of the group too. */
+int engine_group_begin(Engine *e);
+int engine_group_commit(Engine *e);
+void engine_group_rollback(Engine *e);
+/* Whether a group is open (a read must not open a transaction of its own). */
+bool engine_in_group(const Engine *e);
+
 /* Runs the pack's test number `t` against this engine (a fresh store), on
 ** the virtual clock; 0 passed, else the VM's error (see engine_vm_error). */
 int engine_run_test(Engine *e, uint32_t t);

@@ -55,6 +55,9 @@ struct Engine {
   void *sink_ud;
   char err[512];
   int depth;           /* nested begin() (test steps) */
+  /* group commit (engine_group_begin): commands in savepoints of one
+  ** transaction; `lost` once SQLite dropped that transaction */
+  bool group, group_lost, in_savepoint;
   int steps;
   int64_t cmd_id;      /* this command's number, from the store */
   int runs;            /* handler runs so far in this command */

@@ -80,10 +80,24 @@ typedef struct UserRow {
   const char **roles;  /* role names */
 } UserRow;
 
+/* An entry of the event log. */
+typedef struct EventRow {
+  int64_t seq;
+  int64_t at;
+  const char *json;
+} EventRow;
+
 typedef struct StoreOps {
   int (*begin)(Store *s);
   int (*commit)(Store *s);
   int (*rollback)(Store *s);
+  /* Group commit (funnel run --batch): inside an open transaction, each
+  ** command of the group runs in a savepoint of its own. `release` keeps
+  ** its work (committed with the group), `rollback_to` undoes it and ends
+  ** the savepoint; an error there means the whole transaction was lost. */
+  int (*savepoint)(Store *s);
+  int (*release)(Store *s);
+  int (*rollback_to)(Store *s);
   void (*close)(Store *s);
 
   /* records */
@@ -123,6 +137,8 @@ typedef struct StoreOps {
 
   /* the event log and the outbox */
   int (*log_event)(Store *s, int64_t at, const char *json, int64_t *seq);
+  /* read-only: up to `limit` entries after `after` (a seq; 0: from the start) */
+  int (*log_list)(Store *s, int64_t after, int64_t limit, EventRow **rows, size_t *n, Arena *a);
   int (*outbox_put)(Store *s, OutboxRow *o);     /* ST_CONFLICT: the key was there */
   int (*outbox_list)(Store *s, int64_t record, const char *kind, OutboxRow **rows, size_t *n,
                      Arena *a);                  /* record 0 / kind NULL: all */

@@ -35,6 +35,9 @@ typedef struct FieldCol {
   X(BEGIN, "BEGIN IMMEDIATE")                                                                 \
   X(COMMIT, "COMMIT")                                                                         \
   X(ROLLBACK, "ROLLBACK")                                                                     \
+  X(SAVEPOINT, "SAVEPOINT cmd")       /* group commit: one command of a group */              \
+  X(RELEASE, "RELEASE cmd")                                                                   \
+  X(ROLLBACK_TO, "ROLLBACK TO cmd")                                                           \
   X(REC_INSERT, "INSERT INTO records(entity, ref, stage, entry, entered, created) "           \
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
   X(REC_SETREF, "UPDATE records SET ref = ?2 WHERE id = ?1")                                  \
@@ -69,6 +72,7 @@ typedef struct FieldCol {
   X(ANSWER_GET, "SELECT value FROM answers WHERE record = ?1 AND key = ?2")                   \
   X(ANSWER_PUT, "INSERT OR REPLACE INTO answers(record, key, value) VALUES (?1, ?2, ?3)")     \
   X(EVENT_LOG, "INSERT INTO events(at, json) VALUES (?1, ?2)")                                \
+  X(EVENT_LIST, "SELECT seq, at, json FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")      \
   X(OUTBOX_PUT, "INSERT INTO outbox(key, record, kind, json, created, next_try) "             \
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?5)")                                            \
   X(OUTBOX_LIST, "SELECT id, key, record, kind, json, created, status FROM outbox "           \

@@ -166,6 +166,31 @@ static int sq_commit(Store *store) {
   return rc;
 }
 
+/* Group commit: a savepoint per command inside the group's transaction.
+** A rolled-back savepoint leaves the in-memory timer sequence ahead of
+** what it used: a gap in timer ids, harmless. */
+static int sq_savepoint(Store *store) {
+  SqlStore *s = S(store);
+  if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "savepoint: no transaction is open");
+  sqlite3_stmt *st = stmt(s, SQ_SAVEPOINT);
+  return st ? run(s, st, "savepoint") : ST_ERR;
+}
+
+static int sq_release(Store *store) {
+  SqlStore *s = S(store);
+  sqlite3_stmt *st = stmt(s, SQ_RELEASE);
+  return st ? run(s, st, "release") : ST_ERR;
+}
+
+static int sq_rollback_to(Store *store) {
+  SqlStore *s = S(store);
+  /* SQLite may have rolled the whole transaction back (a full disk, I/O) */
+  if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "the group's transaction was lost");
+  sqlite3_stmt *st = stmt(s, SQ_ROLLBACK_TO);
+  int rc = st ? run(s, st, "rollback to savepoint") : ST_ERR;
+  return rc ? rc : sq_release(store);
+}
+
 /* Operations of several statements run in a transaction: the caller's, or
 ** their own when called outside one. */
 static int tx_own(SqlStore *s, bool *own) {
@@ -1159,6 +1184,33 @@ static int sq_log_event(Store *store, int64_t at, const char *json, int64_t *seq
   return rc;
 }
 
+static int sq_log_list(Store *store, int64_t after, int64_t limit, EventRow **rows, size_t *n,
+                       Arena *a) {
+  SqlStore *s = S(store);
+  *rows = NULL;
+  *n = 0;
+  sqlite3_stmt *st = stmt(s, SQ_EVENT_LIST);
+  if (!st) return ST_ERR;
+  sqlite3_bind_int64(st, 1, after);
+  sqlite3_bind_int64(st, 2, limit > 0 ? limit : INT64_MAX);
+  size_t cap = 0;
+  int rc;
+  while ((rc = row(s, st, "event log")) == 1) {
+    if (*n == cap) {
+      size_t ncap = cap ? cap * 2 : 8;
+      EventRow *nr = arena_alloc(a, ncap * sizeof *nr);
+      if (*n) memcpy(nr, *rows, *n * sizeof *nr);
+      *rows = nr;
+      cap = ncap;
+    }
+    EventRow *r = &(*rows)[(*n)++];
+    r->seq = sqlite3_column_int64(st, 0);
+    r->at = sqlite3_column_int64(st, 1);
+    r->json = col_text(st, 2, a);
+  }
+  return rc < 0 ? rc : ST_OK;
+}
+
 static int sq_outbox_put(Store *store, OutboxRow *o) {
   SqlStore *s = S(store);
   sqlite3_stmt *st = stmt(s, SQ_OUTBOX_PUT);
@@ -1290,6 +1342,9 @@ static const StoreOps sqlite_ops = {
     .begin = sq_begin,
     .commit = sq_commit,
     .rollback = sq_rollback,
+    .savepoint = sq_savepoint,
+    .release = sq_release,
+    .rollback_to = sq_rollback_to,
     .close = sq_close,
     .create = sq_create,
     .find = sq_find,
@@ -1312,6 +1367,7 @@ static const StoreOps sqlite_ops = {
     .answer_get = sq_answer_get,
     .answer_put = sq_answer_put,
     .log_event = sq_log_event,
+    .log_list = sq_log_list,
     .outbox_put = sq_outbox_put,
     .outbox_list = sq_outbox_list,
     .outbox_mark = sq_outbox_mark,
