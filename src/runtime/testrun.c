@@ -180,6 +180,7 @@ HostStatus eng_effects_of(Engine *e, int builtin, Value arg, Value *out, Arena *
     o->vals = arena_alloc(a, 7 * sizeof *o->vals);
     for (int k = 0; k < 7; k++) o->keys[k] = keys[k];
     const char *text = json_string_value(json_object_get(j, "text"));
+    if (!text) text = json_string_value(json_object_get(j, "url")); /* a webhook: its address */
     /* a document's kind is the kind of document (invoice, act...) */
     const char *k = json_string_value(json_object_get(j, "document"));
     if (!k) k = kind;
