@@ -310,6 +310,19 @@ static const Builtin BUILTINS[] = {
 };
 #define NBUILTINS ((uint32_t)(sizeof BUILTINS / sizeof BUILTINS[0]))
 
+void bc_operands(Instr ins, int64_t val[4]) {
+  val[0] = GET_A(ins);
+  val[1] = GET_B(ins);
+  val[2] = GET_C(ins);
+  val[3] = 0;
+  switch (op_formats[GET_OP(ins)]) {
+  case FMT_ABC: break;
+  case FMT_ABx: val[3] = GET_Bx(ins); break;
+  case FMT_AsBx: val[3] = GET_sBx(ins); break;
+  case FMT_sJ: val[3] = GET_sJ(ins); break;
+  }
+}
+
 /* Checks one instruction at pc of function fi. */
 static bool instr_ok(Ver *v, const BcOpInfo *infos, uint32_t fi, uint32_t pc) {
   const Chunk *c = v->c;
@@ -323,13 +336,8 @@ static bool instr_ok(Ver *v, const BcOpInfo *infos, uint32_t fi, uint32_t pc) {
   at(v, "function %u: instruction %u (%s)", fi, pc, op_names[op]);
   BcOpInfo o = infos[op];
   if (op == OP_TEXPECT && GET_B(ins) != 1) o.span[0] = 0;   /* R[A+1], R[A+2] only with B=1 */
-  int64_t val[4] = {GET_A(ins), GET_B(ins), GET_C(ins), 0};
-  switch (op_formats[op]) {
-  case FMT_ABC: break;
-  case FMT_ABx: val[3] = GET_Bx(ins); break;
-  case FMT_AsBx: val[3] = GET_sBx(ins); break;
-  case FMT_sJ: val[3] = GET_sJ(ins); break;
-  }
+  int64_t val[4];
+  bc_operands(ins, val);
   static const char *const slot_names[4] = {"A", "B", "C", "Bx"};
   for (int s = 0; s < 4; s++) {
     int64_t x = val[s];

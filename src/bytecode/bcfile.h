@@ -103,4 +103,8 @@ void bc_op_info(OpCode op, BcOpInfo *out);
 ** (start with 0). */
 uint32_t bc_crc32(uint32_t crc, const uint8_t *p, size_t n);
 
+/* The operands of an instruction by slot: A, B, C and, by its format,
+** Bx, sBx or sJ in the fourth. */
+void bc_operands(Instr ins, int64_t val[4]);
+
 #endif

@@ -167,13 +167,8 @@ static void print_instr(FILE *out, const Chunk *c, const Func *f, uint32_t pc) {
   }
   BcOpInfo o;
   bc_op_info(op, &o);
-  int64_t val[4] = {GET_A(ins), GET_B(ins), GET_C(ins), 0};
-  switch (op_formats[op]) {
-  case FMT_ABC: break;
-  case FMT_ABx: val[3] = GET_Bx(ins); break;
-  case FMT_AsBx: val[3] = GET_sBx(ins); break;
-  case FMT_sJ: val[3] = GET_sJ(ins); break;
-  }
+  int64_t val[4];
+  bc_operands(ins, val);
   StrBuf ops = {0}, note = {0};
   for (int s = 0; s < 4; s++) {
     if (o.kind[s] == OPK_NONE) continue;
