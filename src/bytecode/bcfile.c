@@ -405,6 +405,11 @@ static bool instr_ok(Ver *v, const BcOpInfo *infos, uint32_t fi, uint32_t pc) {
     break;
   }
   case OP_CALLB: first = a, count = cc ? cc : 1; break;
+  case OP_CALLN: {   /* natives (issue 5): T[Bx] was checked above */
+    uint32_t np = c->natives[GET_Bx(ins)].nparams;
+    first = a, count = np ? np : 1;
+    break;
+  }
   case OP_CONCAT: case OP_NEWLIST: first = b, count = cc; break;
   case OP_NEWOBJ: first = a, count = 1 + (int64_t)nkeys; break;
   default:

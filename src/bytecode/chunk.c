@@ -11,6 +11,8 @@
 
 #include <stdlib.h>
 
+#include "natives/ffi.h"
+
 const char *const op_names[OP__COUNT] = {
 #define OP(name, fmt, syn) #name,
 #include "bytecode/opcodes.def"
@@ -41,6 +43,7 @@ Chunk *chunk_new(void) {
 /* Frees the chunk and everything in its arena; NULL is allowed. */
 void chunk_free(Chunk *c) {
   if (!c) return;
+  natives_unbind(c);   /* natives (issue 5) */
   arena_free(&c->arena);
   free(c);
 }

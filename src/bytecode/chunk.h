@@ -224,6 +224,9 @@ typedef struct Chunk {
   CHUNK_TABLE(TestDef, tests);
 #undef CHUNK_TABLE
   int32_t default_calendar;
+  /* natives (issue 5): the natives' libraries and call interfaces, set by
+  ** natives_bind (natives/ffi.h) before a run, freed by chunk_free */
+  struct NativeBinding *bound;
 } Chunk;
 
 Chunk *chunk_new(void);

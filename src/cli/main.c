@@ -24,6 +24,7 @@
 #include "cli/run.h"
 #include "compile/compile.h"
 #include "graph/graph.h"
+#include "natives/ffi.h"
 #include "parse/loader.h"
 #include "runtime/engine.h"
 #include "store/store.h"
@@ -197,6 +198,18 @@ static Chunk *load_chunk(const Options *o, const char *file) {
   return c;
 }
 
+/* natives (issue 5): binds the chunk's natives to their plugins before
+** anything runs; prints the error and frees the chunk if one cannot be
+** bound (a missing library or symbol, a signature mismatch). */
+static Chunk *bind_natives(Chunk *c, const char *file) {
+  char err[1024];
+  if (!c || natives_bind(c, file, err, sizeof err)) return c;
+  fprintf(stderr, "funnel: %s\n", err);
+  chunk_free(c);
+  return NULL;
+}
+/* end natives */
+
 static int cmd_build(const Options *o) {
   if (o->nfiles != 1) return usage_error("%s", "build: give exactly one pack");
   if (!o->output) return usage_error("%s", "build: say where to write it: -o FILE.pipec");
@@ -253,6 +266,11 @@ static void print_source_line(const char *path, uint32_t line) {
 /* Runs every test of one pack, each against a fresh in-memory store. */
 static void run_tests(const Options *o, const char *file, int *passed, int *failed) {
   Chunk *c = load_chunk(o, file);
+  if (c && !(c = bind_natives(c, file))) {   /* natives (issue 5) */
+    (*failed)++;
+    printf("FAIL  %s: its natives do not load\n", file);
+    return;
+  }
   if (!c) {
     (*failed)++;
     printf("FAIL  %s: does not compile\n", file);
@@ -289,7 +307,7 @@ static void run_tests(const Options *o, const char *file, int *passed, int *fail
 static int cmd_run(const Options *o) {
   if (!o->db) return usage_error("%s", "run: say which database: --db FILE");
   if (o->nfiles != 1) return usage_error("%s", "run: give exactly one pack");
-  Chunk *c = load_chunk(o, o->files[0]);
+  Chunk *c = bind_natives(load_chunk(o, o->files[0]), o->files[0]);
   if (!c) return 1;
   int rc = run_batch(c, o->db, o->batch ? o->batch : RUN_BATCH_DEFAULT, stdin, stdout);
   chunk_free(c);

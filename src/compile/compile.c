@@ -626,10 +626,12 @@ static void call(FS *fs, Node *e, int r) {
     int base = args(fs, e->list, n > 0 ? n : 1, e);
     emit(fs, MK_ABx(OP_CALL, base, fs->C->user_func[f->index]));
     if (r != base) emit(fs, MK_ABC(OP_MOVE, r, base, 0));
-  } else {
-    /* natives are called through libffi (a later release); the pack loads,
-    ** and a run that reaches the call stops with a clear error */
-    limit_error(fs, e->span, "calling native functions is not supported by this VM yet");
+  } else if (e->symk == SYM_FUNC && ((FuncDef *)e->sym)->kind == FK_EXTERN) {
+    /* natives (issue 5): CALLN through libffi, see natives_table() */
+    FuncDef *f = e->sym;
+    int base = args(fs, e->list, n > 0 ? n : 1, e);
+    emit(fs, MK_ABx(OP_CALLN, base, fs->C->user_func[f->index]));
+    if (r != base) emit(fs, MK_ABC(OP_MOVE, r, base, 0));
   }
   fs->free = save;
 }
@@ -1023,6 +1025,33 @@ static void user_functions(Compiler *C) {
 
 /* ---- tables ------------------------------------------------------------------------------ */
 
+/* natives (issue 5): the chunk's natives table, one entry per extern
+** function in the model's order; user_func maps an extern's FuncDef index
+** to its entry, for CALLN. Bound to plugins at load (natives/ffi.h). */
+static void natives_table(Compiler *C) {
+  Chunk *ch = C->ch;
+  size_t n = 0;
+  for (size_t i = 0; i < C->m->funcs.len; i++) n += C->m->funcs.items[i]->kind == FK_EXTERN;
+  ch->nnatives = (uint32_t)n;
+  ch->natives = arena_alloc(&ch->arena, (n ? n : 1) * sizeof *ch->natives);
+  uint32_t k = 0;
+  for (size_t i = 0; i < C->m->funcs.len; i++) {
+    FuncDef *f = C->m->funcs.items[i];
+    if (f->kind != FK_EXTERN) continue;
+    NativeDef *d = &ch->natives[k];
+    memset(d, 0, sizeof *d);
+    d->name = arena_strdup(&ch->arena, f->name);
+    d->library = arena_strdup(&ch->arena, f->decl->text ? f->decl->text : "");
+    d->pure = f->pure;
+    d->nparams = (uint8_t)f->nparams;
+    d->params = arena_alloc(&ch->arena, (f->nparams ? f->nparams : 1) * sizeof *d->params);
+    for (size_t j = 0; j < f->nparams; j++) d->params[j] = type_desc(C, f->params[j]);
+    d->ret = f->ret ? type_desc(C, f->ret) : (TypeDesc){0, 0, 0};
+    C->user_func[i] = k++;
+  }
+}
+/* end natives_table */
+
 /* Allocates table `tbl` of the chunk with `count` entries (at least one
 ** byte, so that an empty table is still a valid pointer). */
 #define TABLE(chk, tbl, count) ((chk)->n##tbl = (uint32_t)(count), \
@@ -1358,6 +1387,7 @@ Chunk *compile_program(Program *p, Model *m) {
   ch->source_hash = h;
   entities_and_fields(&C);
   reserve_user_functions(&C);
+  natives_table(&C);   /* natives (issue 5) */
   user_functions(&C);
   computed_fields(&C);
   HandlerVec handlers = {0};
@@ -1387,7 +1417,6 @@ Chunk *compile_program(Program *p, Model *m) {
     if (f >= 0) ch->tests[ch->ntests++] = (TestDef){cstr(&C, t->title), (uint32_t)f};
   }
   enums_table(&C);
-  TABLE(ch, natives, 0);
   TABLE(ch, consts, C.consts.len);
   if (C.consts.len) memcpy(ch->consts, C.consts.items, C.consts.len * sizeof(Value));
   TABLE(ch, funcs, C.funcs.len);

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "natives/ffi.h"   /* natives (issue 5) */
 #include "vm/vm_int.h"
 
 const char *vm_error_code(VmErrorCode e) {
@@ -411,6 +412,20 @@ next:
       if (!vm_builtin(vm, GET_B(i), RA, GET_C(i), RA)) goto fail;
       VM_NEXT();
     }
+    /* natives (issue 5) */
+    /* CALLN A Bx: R[A] = T[Bx](R[A] .. R[A+n-1]), the pack's native
+    ** (extern fn) Bx called through libffi (natives/ffi.c) with its n
+    ** declared parameters; bound to its plugin when the pack was loaded.
+    ** A native that is not pure is first handed to the host as an effect
+    ** (op OP_CALLN, index Bx, a: the arguments as a list) and may run only
+    ** under a handler or a test. A failing native stops the run (R0109). */
+    VM_CASE(CALLN) {
+      SPEND();
+      SAVE();
+      if (!natives_call(vm, i, base)) goto fail;
+      VM_NEXT();
+    }
+    /* end natives */
     /* RET A: return R[A] to the caller's register (or to the run). */
     VM_CASE(RET) VM_CASE(RET0) {
       Value v = GET_OP(i) == OP_RET ? *RA : v_null();

@@ -484,6 +484,13 @@ int vm_effect(Vm *vm, Instr i, Value *base) {
   case OP_TEMIT: e.rec = a[0]; e.a = a[1]; e.index = (uint32_t)GET_Bx(i); break;
   case OP_TANSWER: e.rec = a[0]; e.a = a[1]; e.b = ch->consts[GET_Bx(i)]; break;
   case OP_TUSER: e.a = a[0]; e.b = a[1]; e.c = ch->consts[GET_Bx(i)]; break;
+  case OP_CALLN: {   /* natives (issue 5): the arguments as a list */
+    const NativeDef *nd = &ch->natives[GET_Bx(i)];
+    List *l = list_new(&vm->scratch, nd->nparams ? nd->nparams : 1);
+    for (uint32_t k = 0; k < nd->nparams; k++) list_push(&vm->scratch, l, a[k]);
+    e.rec = vm->self; e.a = v_list(l); e.index = (uint32_t)GET_Bx(i);
+    break;
+  }
   default: break;
   }
   if (vm->nframes > 0) {

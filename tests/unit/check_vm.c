@@ -1743,6 +1743,25 @@ START_TEST(vm_1_33_creation_fields) {
 }
 END_TEST
 
+/* natives (issue 5): vm-1.34: a native compiles to CALLN; a chunk whose
+** natives were not bound to their plugins (natives_bind) stops with R0109
+** at the call instead of crashing. Calls through the plugin are
+** tests/natives.sh's (the plugin is a shared object make check builds). */
+static const char *SRC_NATIVES = PRELUDE
+    "extern pure fn twice(x: int): int from \"funnel_test_plugin\"\n"
+    "fn t(x: int): int = twice(x) + 1\n";
+
+START_TEST(vm_1_34_unbound_native) {
+  use(SRC_NATIVES);
+  ck_assert_uint_eq(ch->nnatives, 1);
+  ck_assert_str_eq(ch->natives[0].name, "twice");
+  ck_assert_str_eq(ch->natives[0].library, "funnel_test_plugin");
+  ck_assert_uint_eq(rt->nnatives, 1);
+  ERR("fn t", "R0109", "native twice is not bound", 1, v_int(2));
+}
+END_TEST
+/* end natives */
+
 /* ---- core: every opcode ----------------------------------------------------------------- */
 
 /* vm-1.32: the compiler emits every opcode but four somewhere in this
@@ -2218,6 +2237,7 @@ static const char *const *all_sources(size_t *n) {
   srcs[k++] = SRC_CUR;
   srcs[k++] = SRC_TYPES;
   srcs[k++] = SRC_TRACE;
+  srcs[k++] = SRC_NATIVES;   /* natives (issue 5) */
   *n = k;
   return srcs;
 }
@@ -2259,6 +2279,7 @@ static Suite *vm_suite(void) {
   tcase_add_test(tc, vm_1_31_determinism);
   tcase_add_test(tc, vm_1_32_every_opcode);
   tcase_add_test(tc, vm_1_33_creation_fields);
+  tcase_add_test(tc, vm_1_34_unbound_native);   /* natives (issue 5) */
   suite_add_tcase(s, tc);
   tc = tcase_create("limits");
   tcase_add_checked_fixture(tc, vm_setup, vm_teardown);
