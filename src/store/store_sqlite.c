@@ -1392,7 +1392,11 @@ Store *store_open_sqlite(const Chunk *ch, const char *path, char *err, size_t er
   }
   sqlite3_extended_result_codes(s->db, 1);
   sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-  if (st_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;")) goto fail;
+  /* temp_store = MEMORY: the statement journal of a command's savepoint
+  ** (group commit) stays in memory instead of spilling to a temporary
+  ** file past 64 KiB; it only serves ROLLBACK TO, never crash recovery */
+  if (st_exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"))
+    goto fail;
   if (!memory && st_exec(s, "PRAGMA journal_mode = WAL;")) goto fail;
   s->stage_names = xcalloc(ch->nstages ? ch->nstages : 1, sizeof *s->stage_names);
   for (uint32_t i = 0; i < ch->nstages; i++) {
