@@ -252,7 +252,8 @@ static bool bind_one(Chunk *c, struct NativeBinding *nb, uint32_t i, const char 
     return false;
   }
   if (!same_signature(sig, want)) {
-    bind_fail(err, errlen, "%s: extern %s: signature mismatch: the pack declares %s, '%s' has %.80s",
+    bind_fail(err, errlen,
+              "%s: extern %s: signature mismatch: the pack declares %s, '%s' has %.80s",
               file, n->name, want, path, sig);
     free(want);
     free(path);
@@ -272,7 +273,8 @@ static bool bind_one(Chunk *c, struct NativeBinding *nb, uint32_t i, const char 
   }
   b->atypes[n->nparams] = &ffi_type_pointer;   /* char **error */
   ffi_type *rt = type_ffi(n->ret);
-  if (!rt) return bind_fail(err, errlen, "%s: extern %s: the result cannot cross to C", file, n->name);
+  if (!rt)
+    return bind_fail(err, errlen, "%s: extern %s: the result cannot cross to C", file, n->name);
   if (ffi_prep_cif(&b->cif, FFI_DEFAULT_ABI, n->nparams + 1u, rt, b->atypes) != FFI_OK)
     return bind_fail(err, errlen, "%s: extern %s: libffi cannot prepare the call", file, n->name);
   return true;
@@ -366,7 +368,8 @@ static bool to_c(Vm *vm, const char *nm, uint8_t kind, const Value *v, void *p, 
 /* A text the plugin handed over: copied into the run's arena, checked. */
 static bool take_text(Vm *vm, const char *nm, const char *s, Value *out) {
   size_t n = strlen(s);
-  if (utf8_check(s, n) != n) return vm_fail(vm, RE_NATIVE, "native %s returned text that is not UTF-8", nm);
+  if (utf8_check(s, n) != n)
+    return vm_fail(vm, RE_NATIVE, "native %s returned text that is not UTF-8", nm);
   *out = v_text(text_new(&vm->scratch, s, n));
   return true;
 }
@@ -442,7 +445,8 @@ static bool from_c(Vm *vm, const char *nm, uint8_t kind, uint16_t ref, void *p,
 }
 
 /* Frees what a returned list of n items at p holds (texts, enum names). */
-static void release_items(uint8_t kind, const void *items, size_t from, size_t n, void (*rel)(void *)) {
+static void release_items(uint8_t kind, const void *items, size_t from, size_t n,
+                          void (*rel)(void *)) {
   if (kind != V_TEXT && kind != V_ENUM) return;
   for (size_t k = from; k < n; k++) rel(((char **)items)[k]);
 }
@@ -460,12 +464,15 @@ bool natives_call(Vm *vm, Instr ins, Value *base) {
   ** the host records each call as an effect before it is made */
   if (!n->pure) {
     uint8_t root = vm->nframes > 0 ? ch->funcs[vm->frames[0].func].kind : FN_HANDLER;
-    if (root == FN_GUARD || root == FN_TRIGGER || root == FN_COMPUTED || root == FN_MOMENT)
-      return vm_fail(vm, RE_NATIVE, "native %s is not pure: it cannot run in a condition or a computed field",
+    if (root == FN_GUARD || root == FN_TRIGGER || root == FN_COMPUTED || root == FN_MOMENT ||
+        root == FN_MESSAGE)
+      return vm_fail(vm, RE_NATIVE,
+                     "native %s is not pure: it cannot run in a condition or a computed field",
                      n->name);
     int st = vm_effect(vm, ins, base);
     if (st != HOST_OK) {
-      if (st == HOST_REFUSED) return vm_fail(vm, RE_NATIVE, "native %s: the host refused the call", n->name);
+      if (st == HOST_REFUSED)
+        return vm_fail(vm, RE_NATIVE, "native %s: the host refused the call", n->name);
       return vm_fail(vm, RE_HOST, "native %s: the host could not record the call", n->name);
     }
   }
@@ -521,12 +528,16 @@ bool natives_call(Vm *vm, Instr ins, Value *base) {
   switch (n->ret.kind) {
   case V_NULL: *out = v_null(); return true;
   case V_BOOL: { int x = (int)r.sa; return from_c(vm, n->name, V_BOOL, 0, &x, b->release, out); }
-  case V_DATE: { int32_t x = (int32_t)r.sa; return from_c(vm, n->name, V_DATE, 0, &x, b->release, out); }
+  case V_DATE: {
+    int32_t x = (int32_t)r.sa;
+    return from_c(vm, n->name, V_DATE, 0, &x, b->release, out);
+  }
   case V_LIST: {
     uint8_t ek = n->ret.elem;
     size_t len = r.l.n, sz = item_size(ek);
     const char *items = r.l.items;
-    if (len && !items) return vm_fail(vm, RE_NATIVE, "native %s returned a list of %zu items without items", n->name, len);
+    if (len && !items)
+      return vm_fail(vm, RE_NATIVE, "native %s returned %zu list items but no array", n->name, len);
     if (len > UINT32_MAX / 2) {
       release_items(ek, items, 0, len, b->release);
       b->release((void *)items);
