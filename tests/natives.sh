@@ -39,6 +39,14 @@ expect "every type both ways, from the .pipec" 0 "10 passed, 0 failed" "$FUNNEL"
 expect "a failing native in a test" 1 "native nt_fail failed: Нет связи с 1С" \
   "$FUNNEL" test "$dir/fail.pipe"
 expect "an empty argument" 1 "native nt_fail: argument 1 is empty" "$FUNNEL" test "$dir/fail.pipe"
+expect "an enum name that is not a value" 1 "native nt_next_kind returned 'car', not a value of small" \
+  "$FUNNEL" test "$dir/fail.pipe"
+expect "an unknown currency" 1 "native nt_double returned money in an unknown currency 'XYZ'" \
+  "$FUNNEL" test "$dir/fail.pipe"
+expect "an effectful native under a guard" 1 \
+  "runtime error[R0109]: native nt_record is not pure: it cannot run in a condition" \
+  "$FUNNEL" test "$dir/fail.pipe"
+expect "the failing tests" 1 "0 passed, 5 failed" "$FUNNEL" test "$dir/fail.pipe"
 
 printf '%s\n' '{"op":"clock","at":"2026-01-12T10:00:00+03:00"}' \
   '{"op":"create","entity":"deal","ref":"d1","direction":"sales","fields":{"title":"Кулер"}}' \

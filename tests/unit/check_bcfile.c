@@ -1197,6 +1197,9 @@ BAD(calendar_array, c->calendars[0].workdays = NULL)
 BAD(default_calendar, c->default_calendar = 1)
 BAD(native_param, c->natives[0].params[1].elem = V__COUNT)
 BAD(test_func, c->tests[0].func = NFUNCS)
+/* natives (issue 5): CALLN's native and its registers, by the native's arity */
+BAD(reg_calln, code_of(c, F_ENTER)[6] = MK_ABx(OP_CALLN, 3, 0))
+BAD(calln_native, code_of(c, F_ENTER)[6] = MK_ABx(OP_CALLN, 0, 1))
 BAD(file_name, c->files[1] = NULL)
 #undef BAD
 
@@ -1209,6 +1212,8 @@ static const Bad BADS[] = {
   {"reg_call", bad_reg_call, "(CALL): registers 5..6 out of range (6 registers)", false},
   {"reg_call0", bad_reg_call0, "(CALL): register A = 6 out of range", false},
   {"reg_callb", bad_reg_callb, "(CALLB): registers 3..4 out of range (4 registers)", false},
+  {"reg_calln", bad_reg_calln, "(CALLN): registers 3..4 out of range (4 registers)", false},
+  {"calln_native", bad_calln_native, "(CALLN): native 1 out of range (1 natives)", false},
   {"callb_nargs", bad_callb_nargs, "builtin count takes 1 arguments, not 2", false},
   {"callb_builtin", bad_callb_builtin, " builtins)", false},
   {"callb_tests_only", bad_callb_tests_only, "builtin notifications is only for tests", false},
