@@ -28,7 +28,8 @@
 # (default 5, at least 5); N1, events at group 1 (default 500); N, events
 # at groups 100 and 1000 (default 10000); TIMERS, pending timers (default
 # 1000000; 0 skips the timer part); SAMPLE, timers fired bare and then
-# with actions (default 100000), in SLICES timed slices (default 5); DIR,
+# with actions (default 100000), in SLICES timed slices (default 5);
+# EVENTS=0 skips the events part (and the ratio line); DIR,
 # where the databases go (default $TMPDIR or /tmp: a real disk, not tmpfs,
 # or synchronous=FULL means nothing).
 set -eu
@@ -43,6 +44,7 @@ TIMERS=${TIMERS:-1000000}
 SAMPLE=${SAMPLE:-100000}
 SLICES=${SLICES:-5}
 DIR=${DIR:-${TMPDIR:-/tmp}}
+EVENTS=${EVENTS:-1}
 
 die() {
   echo "bench/events: $*" >&2
@@ -113,7 +115,9 @@ gen() {
 }
 
 # ---- events -------------------------------------------------------------------------
-for g in 1 100 1000; do
+groups="1 100 1000"
+[ "$EVENTS" = 0 ] && groups=
+for g in $groups; do
   n=$N
   [ "$g" = 1 ] && n=$N1
   gen "$n" >"$tmp/events.jsonl"
@@ -142,22 +146,24 @@ for g in 1 100 1000; do
   echo "bench/events: group $g: $n events a run, rows: $rows"
 done
 
-echo
-echo "events per second on a file database (WAL, synchronous=FULL), median of $RUNS runs"
-echo "an event: create a deal, move it, change a field (a robot notifies, the timer is planned anew)"
-echo
-printf '%6s  %14s  %14s  %6s  %22s\n' group "funnel engine" "plain SQLite" ratio "funnel run --batch 3G"
-worst=
-for g in 1 100 1000; do
-  f=$(median "$tmp/funnel.$g")
-  s=$(median "$tmp/sqlite.$g")
-  r=$(median "$tmp/run.$g")
-  ratio=$(awk -v f="$f" -v s="$s" 'BEGIN { printf "%.3f", f / s }')
-  printf '%6s  %14.0f  %14.0f  %6.2f  %22.0f\n' "$g" "$f" "$s" "$ratio" "$r"
-  worst=$(awk -v a="$ratio" -v b="${worst:-99}" 'BEGIN { print (a < b) ? a : b }')
-done
-echo "(all runs, events/s: funnel $(sort -n "$tmp/funnel.1000" | tr '\n' ' ')at 1000; sqlite $(sort -n "$tmp/sqlite.1000" | tr '\n' ' ')at 1000)"
-echo "bench/events: load after the events: $(uptime | sed 's/.*load average: *//')"
+if [ -n "$groups" ]; then
+  echo
+  echo "events per second on a file database (WAL, synchronous=FULL), median of $RUNS runs"
+  echo "an event: create a deal, move it, change a field (a robot notifies, the timer is planned anew)"
+  echo
+  printf '%6s  %14s  %14s  %6s  %22s\n' group "funnel engine" "plain SQLite" ratio "funnel run --batch 3G"
+  worst=
+  for g in 1 100 1000; do
+    f=$(median "$tmp/funnel.$g")
+    s=$(median "$tmp/sqlite.$g")
+    r=$(median "$tmp/run.$g")
+    ratio=$(awk -v f="$f" -v s="$s" 'BEGIN { printf "%.3f", f / s }')
+    printf '%6s  %14.0f  %14.0f  %6.2f  %22.0f\n' "$g" "$f" "$s" "$ratio" "$r"
+    worst=$(awk -v a="$ratio" -v b="${worst:-99}" 'BEGIN { print (a < b) ? a : b }')
+  done
+  echo "(all runs, events/s: funnel $(sort -n "$tmp/funnel.1000" | tr '\n' ' ')at 1000; sqlite $(sort -n "$tmp/sqlite.1000" | tr '\n' ' ')at 1000)"
+  echo "bench/events: load after the events: $(uptime | sed 's/.*load average: *//')"
+fi
 
 # ---- timers ---------------------------------------------------------------------------
 if [ "$TIMERS" -gt 0 ]; then
@@ -168,14 +174,14 @@ if [ "$TIMERS" -gt 0 ]; then
   "$bench_events" timers "$pack" "$tmp/t.db" "$TIMERS" "$SAMPLE" "$SLICES" >"$tmp/t.funnel" || die "bench_events timers failed"
   grep -v ' slice=' "$tmp/t.funnel"
   fresh "$tmp/t.db"
-  for v in clustered rowid; do
+  for v in clustered rowid clustered-norecord rowid-norecord; do
     "$sqlite_peer" timers "$tmp/template.db" "$tmp/t.db" "$TIMERS" "$SAMPLE" "$SLICES" "$v" >"$tmp/t.$v" ||
       die "sqlite_peer timers $v failed"
     grep -v ' slice=' "$tmp/t.$v"
     fresh "$tmp/t.db"
   done
   printf '%-34s  %12s  %12s\n' "firing rate, timers/s" bare "with notify"
-  for side in funnel clustered rowid; do
+  for side in funnel clustered rowid clustered-norecord rowid-norecord; do
     for kind in bare act; do
       grep " fire=$kind " "$tmp/t.$side" | sed 's/.* rate=//' >"$tmp/t.$side.$kind"
     done
@@ -183,14 +189,21 @@ if [ "$TIMERS" -gt 0 ]; then
     funnel) label="funnel (engine, clustered table)" ;;
     clustered) label="sqlite, clustered (due, id)" ;;
     rowid) label="sqlite, rowid + index on due" ;;
+    clustered-norecord) label="  the same without the record index" ;;
+    rowid-norecord) label="  the same without the record index" ;;
     esac
     printf '%-34s  %12.0f  %12.0f\n' "$label" "$(median "$tmp/t.$side.bare")" "$(median "$tmp/t.$side.act")"
   done
   awk -v c="$(median "$tmp/t.clustered.bare")" -v r="$(median "$tmp/t.rowid.bare")" \
     -v ca="$(median "$tmp/t.clustered.act")" -v ra="$(median "$tmp/t.rowid.act")" \
-    'BEGIN { printf "clustered/rowid firing rate: %.2f bare, %.2f with notify\n", c / r, ca / ra }'
+    -v cn="$(median "$tmp/t.clustered-norecord.bare")" -v rn="$(median "$tmp/t.rowid-norecord.bare")" \
+    -v can="$(median "$tmp/t.clustered-norecord.act")" -v ran="$(median "$tmp/t.rowid-norecord.act")" \
+    'BEGIN { printf "clustered/rowid firing rate: %.2f bare, %.2f with notify (store tables, with the record index)\n", c / r, ca / ra
+             printf "clustered/rowid firing rate: %.2f bare, %.2f with notify (without the record index)\n", cn / rn, can / ran }'
   echo "bench/events: load after the timers: $(uptime | sed 's/.*load average: *//')"
 fi
 
-echo
-echo "funnel/sqlite events ratio: $(awk -v w="$worst" 'BEGIN { printf "%.2f", w }')"
+if [ -n "$groups" ]; then
+  echo
+  echo "funnel/sqlite events ratio: $(awk -v w="$worst" 'BEGIN { printf "%.2f", w }')"
+fi

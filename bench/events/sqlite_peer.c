@@ -22,15 +22,17 @@
 **     and the timer sequence saved in meta at each commit, as the store
 **     does. Prints `sqlite events=N group=G seconds=S rate=R`.
 **
-**   sqlite_peer timers TEMPLATE.db DB NT SAMPLE SLICES clustered|rowid
+**   sqlite_peer timers TEMPLATE.db DB NT SAMPLE SLICES VARIANT
 **     NT timer rows (timer rows only, due one second apart in an order
 **     unrelated to the order of insertion, as bench_events plans them),
 **     1,000 per transaction; then fires the first SAMPLE bare (the timer
 **     row read and deleted) and the next SAMPLE with their action (plus
 **     an outbox row and an event-log row), in SLICES timed slices each,
-**     1,000 per transaction. `clustered`: the store's table, WITHOUT
-**     ROWID and keyed by (due, id); `rowid`: a rowid table with an index
-**     on due. Both keep the store's index on record.
+**     1,000 per transaction. VARIANT `clustered`: the store's table,
+**     WITHOUT ROWID and keyed by (due, id); `rowid`: a rowid table with an
+**     index on due. Both keep the store's index on record (which cancels a
+**     record's timers); `clustered-norecord` and `rowid-norecord` drop it,
+**     to show what it costs.
 */
 #include <sqlite3.h>
 #include <stdint.h>
@@ -96,7 +98,7 @@ static long long file_size(const char *path) {
 /* A new database DB with the tables and indexes of TEMPLATE (an empty
 ** funnel database for the same pack); `rowid_timers`: the timers table as
 ** a rowid table with an index on due instead. */
-static void open_db(const char *tmpl, const char *path, int rowid_timers) {
+static void open_db(const char *tmpl, const char *path, int rowid_timers, int no_record_index) {
   sqlite3 *t;
   sqlite3_stmt *st;
   char side[1024];
@@ -117,6 +119,7 @@ static void open_db(const char *tmpl, const char *path, int rowid_timers) {
   exec("BEGIN");
   while (sqlite3_step(st) == SQLITE_ROW) {
     const char *name = (const char *)sqlite3_column_text(st, 0), *sql = (const char *)sqlite3_column_text(st, 1);
+    if (no_record_index && !strcmp(name, "timers_record")) continue;
     if (rowid_timers && !strcmp(name, "timers")) {
       exec("CREATE TABLE timers(id INTEGER PRIMARY KEY, due INTEGER NOT NULL, record INTEGER NOT NULL,"
            " handler INTEGER NOT NULL, entry INTEGER NOT NULL)");
@@ -133,7 +136,7 @@ static void open_db(const char *tmpl, const char *path, int rowid_timers) {
 /* ---- events ----------------------------------------------------------------------- */
 
 static int run_events(const char *tmpl, const char *path, long group, long n) {
-  open_db(tmpl, path, 0);
+  open_db(tmpl, path, 0, 0);
   exec("INSERT INTO users(id, name) VALUES ('u1', 'Иван')");
   sqlite3_stmt *rec_ins = prep("INSERT INTO records(entity, ref, stage, entry, entered, created) "
                                "VALUES (0, ?1, 'sales.fresh', 1, ?2, ?2)"),
@@ -261,13 +264,13 @@ static int run_events(const char *tmpl, const char *path, long group, long n) {
 
 static long perm(long i, long nt) { return (long)(((long long)i * 7919 + 12345) % nt); }
 
-static int run_timers(const char *tmpl, const char *path, long nt, long sample, long slices, int rowid) {
+static int run_timers(const char *tmpl, const char *path, long nt, long sample, long slices, const char *variant) {
+  int rowid = !strncmp(variant, "rowid", 5), norecord = strstr(variant, "-norecord") != NULL;
   if (2 * sample > nt || slices < 1 || sample % slices) {
     fprintf(stderr, "sqlite_peer: bad SAMPLE or SLICES\n");
     return 2;
   }
-  const char *variant = rowid ? "rowid" : "clustered";
-  open_db(tmpl, path, rowid);
+  open_db(tmpl, path, rowid, norecord);
   sqlite3_stmt *add = prep(rowid ? "INSERT INTO timers(id, due, record, handler, entry) VALUES (?2, ?1, ?3, 1, 1)"
                                  : "INSERT INTO timers(due, id, record, handler, entry) VALUES (?1, ?2, ?3, 1, 1)"),
                *next = prep(rowid ? "SELECT due, id, record, handler, entry FROM timers WHERE due <= ?1 "
@@ -368,8 +371,9 @@ static int run_timers(const char *tmpl, const char *path, long nt, long sample, 
 int main(int argc, char **argv) {
   if (argc >= 6 && !strcmp(argv[1], "events")) return run_events(argv[2], argv[3], atol(argv[4]), atol(argv[5]));
   if (argc >= 8 && !strcmp(argv[1], "timers"))
-    return run_timers(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atol(argv[6]), !strcmp(argv[7], "rowid"));
+    return run_timers(argv[2], argv[3], atol(argv[4]), atol(argv[5]), atol(argv[6]), argv[7]);
   fprintf(stderr, "usage: sqlite_peer events TEMPLATE.db DB GROUP N\n"
-                  "       sqlite_peer timers TEMPLATE.db DB NT SAMPLE SLICES clustered|rowid\n");
+                  "       sqlite_peer timers TEMPLATE.db DB NT SAMPLE SLICES VARIANT\n"
+                  "         VARIANT: clustered, rowid, clustered-norecord, rowid-norecord\n");
   return 2;
 }
