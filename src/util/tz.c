@@ -1,7 +1,7 @@
 /*
-** tz.c: time-zone arithmetic over the C library (localtime_r under a
-** temporarily set TZ). Not thread-safe: the process runs one pack at a
-** time, and the service will serialize calls.
+** tz.c: time-zone arithmetic over the C library (localtime_r under TZ set
+** to the zone asked about). Not thread-safe: the process runs one pack at
+** a time, and the service will serialize calls.
 */
 #include "util/tz.h"
 
@@ -14,20 +14,22 @@
 
 #include "util/arena.h"
 
-/* Sets TZ to zone; returns the previous value (heap) for restore_tz. */
-static char *use_tz(const char *zone) {
-  const char *old = getenv("TZ");
-  char *saved = old ? xstrdup(old) : NULL;
+/* The zone TZ was last set to: setting TZ makes tzset() read the zone
+** file again, so it is set only when the zone changes (funnel reads local
+** time through this file alone). And the last offset found, for the hour
+** it holds: offsets change on the hour, if ever. */
+static char current_zone[128];
+static struct {
+  char zone[128];
+  int64_t from, to;
+  int32_t offset;
+} cache;
+
+static void use_zone(const char *zone) {
+  if (!strcmp(current_zone, zone)) return;
   setenv("TZ", zone, 1);
   tzset();
-  return saved;
-}
-
-static void restore_tz(char *saved) {
-  if (saved) setenv("TZ", saved, 1);
-  else unsetenv("TZ");
-  tzset();
-  free(saved);
+  snprintf(current_zone, sizeof current_zone, "%s", zone);
 }
 
 static bool zone_exists(const char *zone) {
@@ -40,14 +42,22 @@ static bool zone_exists(const char *zone) {
 }
 
 bool tz_offset_at(const char *zone, int64_t utc, int32_t *offset) {
-  if (!zone_exists(zone)) return false;
-  char *saved = use_tz(zone);
+  if (utc >= cache.from && utc < cache.to && !strcmp(cache.zone, zone)) {
+    *offset = cache.offset;
+    return true;
+  }
+  if (strlen(zone) >= sizeof cache.zone || !zone_exists(zone)) return false;
+  use_zone(zone);
   time_t t = (time_t)utc;
   struct tm tm;
-  bool ok = localtime_r(&t, &tm) != NULL;
-  if (ok) *offset = (int32_t)tm.tm_gmtoff;
-  restore_tz(saved);
-  return ok;
+  if (!localtime_r(&t, &tm)) return false;
+  *offset = (int32_t)tm.tm_gmtoff;
+  int64_t hour = utc - (((utc % 3600) + 3600) % 3600);
+  snprintf(cache.zone, sizeof cache.zone, "%s", zone);
+  cache.from = hour;
+  cache.to = hour + 3600;
+  cache.offset = *offset;
+  return true;
 }
 
 bool tz_local_to_utc(const char *zone, int64_t local, int64_t *utc) {
