@@ -1291,6 +1291,15 @@ static const struct {
   {"get", op_get}, {"schema", op_schema}, {"outbox", op_outbox}, {"log", op_log},
 };
 
+/* "user, clock, ...": the ops, from the table, for error messages. */
+static const char *op_names_list(Run *R) {
+  StrBuf b = {0};
+  for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) sb_printf(&b, "%s%s", i ? ", " : "", ops[i].name);
+  const char *s = arena_strdup(&R->a, sb_str(&b));
+  sb_free(&b);
+  return s;
+}
+
 static void run_line(Run *R, const char *line) {
   arena_reset(&R->a);
   R->err[0] = '\0';
@@ -1308,8 +1317,8 @@ static void run_line(Run *R, const char *line) {
     size_t i = 0;
     while (op && i < sizeof ops / sizeof *ops && strcmp(ops[i].name, op)) i++;
     if (!op && json_object_get(cmd, "op")) rc = fail(R, "\"op\" must be a string");
-    else if (!op) rc = fail(R, "no \"op\" (one of user, clock, advance, create, update, move, event, answer, get, schema)");
-    else if (i == sizeof ops / sizeof *ops) rc = fail(R, "unknown op '%s'", op);
+    else if (!op) rc = fail(R, "no \"op\" (one of %s)", op_names_list(R));
+    else if (i == sizeof ops / sizeof *ops) rc = fail(R, "unknown op '%s' (one of %s)", op, op_names_list(R));
     else rc = ops[i].fn(R, cmd, res);
   }
   if (rc != 0) {
