@@ -323,6 +323,29 @@ static uint32_t field_named(const Chunk *ch, int entity, const char *name) {
   return UINT32_MAX;
 }
 
+/* Where a message goes: a text is the address already; a record's or a
+** user's e-mail for `email`, its phone for the other channels. NULL when
+** the recipient has none (the deliverer then dead-letters the message). */
+static const char *message_address(Engine *e, const Value *channel, const Value *to) {
+  bool email = channel->type == V_TEXT && channel->u.t->len == 5 && !memcmp(channel->u.t->s, "email", 5);
+  const char *want = email ? "email" : "phone";
+  Value v = v_null();
+  if (to->type == V_TEXT) {
+    v = *to;
+  } else if (to->type == V_USER) {
+    UserRow u;
+    if (e->st->ops->get_user(e->st, to->u.t->s, &u, &e->cmd) != ST_OK) return NULL;
+    return email ? u.email : u.phone;
+  } else if (to->type == V_REC) {
+    RecordInfo ri;
+    if (eng_info(e, to->u.i, &ri) != 0) return NULL;
+    uint32_t f = field_named(e->ch, ri.entity, want);
+    if (f == UINT32_MAX || e->st->ops->get(e->st, to->u.i, f, &v, &e->cmd) != ST_OK) return NULL;
+  }
+  if (v.type != V_TEXT || v.u.t->len == 0) return NULL;
+  return arena_printf(&e->cmd, "%.*s", (int)v.u.t->len, v.u.t->s);
+}
+
 /* convert: a lead becomes a deal of the chosen stage, with a contact (and
 ** a company when asked and the lead names one); the lead's fields go to
 ** the fields of the same names. */
@@ -451,6 +474,8 @@ static HostStatus handler_effect(Engine *e, const VmEffect *ef, Value *result, A
     j = json_object();
     json_object_set_new(j, "channel", eng_value_json(e, &ef->a));
     json_object_set_new(j, "to", eng_value_json(e, &ef->b));
+    const char *addr = message_address(e, &ef->a, &ef->b);
+    json_object_set_new(j, "address", addr ? json_string(addr) : json_null());
     json_object_set_new(j, "text", eng_value_json(e, &ef->c));
     st = outbox(e, "message", j);
     json_decref(j);
