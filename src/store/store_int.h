@@ -111,6 +111,26 @@ int st_fail(SqlStore *s, int code, const char *fmt, ...) __attribute__((format(p
 ** database's message on failure. */
 int st_exec(SqlStore *s, const char *sql);
 
+/* The fixed statement `id`, prepared on first use; NULL with the error
+** set if it cannot be prepared. */
+sqlite3_stmt *st_stmt(SqlStore *s, StmtId id);
+/* Steps a statement that returns no rows and resets it. */
+int st_run(SqlStore *s, sqlite3_stmt *st, const char *what);
+/* Steps a query for its next row: 1 a row, 0 none (the statement is then
+** reset), or an error (reset too). */
+int st_row(SqlStore *s, sqlite3_stmt *st, const char *what);
+void st_bind_text_or_null(sqlite3_stmt *st, int i, const char *t);
+/* A text column copied into the arena (NULL for SQL NULL). */
+const char *st_col_text(sqlite3_stmt *st, int i, Arena *a);
+
+/* The event log and the outbox (outbox_sqlite.c). */
+int sq_log_event(Store *store, int64_t at, const char *json, int64_t *seq);
+int sq_log_list(Store *store, int64_t after, int64_t limit, EventRow **rows, size_t *n, Arena *a);
+int sq_outbox_put(Store *store, OutboxRow *o);
+int sq_outbox_list(Store *store, int64_t record, const char *kind, OutboxRow **rows, size_t *n,
+                   Arena *a);
+int sq_outbox_mark(Store *store, int64_t id, const char *status, int64_t next_try, int64_t now);
+
 /* The names of the ValueTypes, as the schema and the answers' JSON write them. */
 extern const char *const st_vtype_names[V__COUNT];
 

@@ -3,7 +3,8 @@
 ** docs/store.md) are derived from the pack's chunk: `records` holds every
 ** record's place in its pipeline, one table per entity holds its fields
 ** in typed columns, and the fixed tables hold users, stage history, the
-** event log, timers, `once` flags, answers and the outbox.
+** event log, timers, `once` flags, answers and the outbox (the event log
+** and the outbox operations are in outbox_sqlite.c).
 **
 ** Statements. Each operation's statement is prepared the first time it
 ** runs and kept until close (a fresh store for a test prepares only what
@@ -74,11 +75,11 @@ int st_exec(SqlStore *s, const char *sql) {
   return rc;
 }
 
-static SqlStore *S(Store *st) { return (SqlStore *)st; }
+#define S(st) ((SqlStore *)(st))
 
 /* The fixed statement `id`, prepared on first use; NULL with the error
 ** set if it cannot be prepared. */
-static sqlite3_stmt *stmt(SqlStore *s, StmtId id) {
+sqlite3_stmt *st_stmt(SqlStore *s, StmtId id) {
   if (!s->st[id] && sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
                                        &s->st[id], NULL) != SQLITE_OK) {
     st_fail(s, ST_ERR, "preparing a statement: %s", sqlite3_errmsg(s->db));
@@ -97,7 +98,7 @@ static sqlite3_stmt *prepare(SqlStore *s, sqlite3_stmt **slot, const char *sql) 
 }
 
 /* Steps a statement that returns no rows and resets it. */
-static int run(SqlStore *s, sqlite3_stmt *st, const char *what) {
+int st_run(SqlStore *s, sqlite3_stmt *st, const char *what) {
   int rc = sqlite3_step(st);
   int code = rc == SQLITE_DONE || rc == SQLITE_ROW ? ST_OK : db_error(s, rc, what);
   sqlite3_reset(st);
@@ -106,7 +107,7 @@ static int run(SqlStore *s, sqlite3_stmt *st, const char *what) {
 
 /* Steps a query for its next row: 1 a row, 0 none (the statement is then
 ** reset), or an error (reset too). */
-static int row(SqlStore *s, sqlite3_stmt *st, const char *what) {
+int st_row(SqlStore *s, sqlite3_stmt *st, const char *what) {
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) return 1;
   int code = rc == SQLITE_DONE ? 0 : db_error(s, rc, what);
@@ -114,14 +115,14 @@ static int row(SqlStore *s, sqlite3_stmt *st, const char *what) {
   return code;
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *t) {
+void st_bind_text_or_null(sqlite3_stmt *st, int i, const char *t) {
   if (t)
     sqlite3_bind_text(st, i, t, -1, SQLITE_STATIC);
   else
     sqlite3_bind_null(st, i);
 }
 
-static const char *col_text(sqlite3_stmt *st, int i, Arena *a) {
+const char *st_col_text(sqlite3_stmt *st, int i, Arena *a) {
   const unsigned char *t = sqlite3_column_text(st, i);
   return t ? arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
@@ -131,37 +132,37 @@ static const char *col_text(sqlite3_stmt *st, int i, Arena *a) {
 static int write_timer_seq(SqlStore *s) {
   char buf[32];
   snprintf(buf, sizeof buf, "%lld", (long long)s->timer_seq);
-  sqlite3_stmt *st = stmt(s, SQ_META_PUT);
+  sqlite3_stmt *st = st_stmt(s, SQ_META_PUT);
   if (!st) return ST_ERR;
   sqlite3_bind_text(st, 1, "timer_seq", -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, buf, -1, SQLITE_TRANSIENT);
-  return run(s, st, "saving the timer sequence");
+  return st_run(s, st, "saving the timer sequence");
 }
 
 static int sq_begin(Store *store) {
   SqlStore *s = S(store);
   if (!sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "a transaction is already open");
-  sqlite3_stmt *st = stmt(s, SQ_BEGIN);
+  sqlite3_stmt *st = st_stmt(s, SQ_BEGIN);
   if (!st) return ST_ERR;
   s->seq_loaded = s->seq_dirty = false;
-  return run(s, st, "begin");
+  return st_run(s, st, "begin");
 }
 
 static int sq_rollback(Store *store) {
   SqlStore *s = S(store);
   s->seq_loaded = s->seq_dirty = false;
   if (sqlite3_get_autocommit(s->db)) return ST_OK; /* nothing open (SQLite may have rolled back) */
-  sqlite3_stmt *st = stmt(s, SQ_ROLLBACK);
-  return st ? run(s, st, "rollback") : ST_ERR;
+  sqlite3_stmt *st = st_stmt(s, SQ_ROLLBACK);
+  return st ? st_run(s, st, "rollback") : ST_ERR;
 }
 
 static int sq_commit(Store *store) {
   SqlStore *s = S(store);
   if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "commit: no transaction is open");
   int rc = s->seq_dirty ? write_timer_seq(s) : ST_OK;
-  sqlite3_stmt *st = rc ? NULL : stmt(s, SQ_COMMIT);
+  sqlite3_stmt *st = rc ? NULL : st_stmt(s, SQ_COMMIT);
   if (!st) return ST_ERR;
-  rc = run(s, st, "commit");
+  rc = st_run(s, st, "commit");
   if (!rc) s->seq_dirty = false;
   return rc;
 }
@@ -172,22 +173,22 @@ static int sq_commit(Store *store) {
 static int sq_savepoint(Store *store) {
   SqlStore *s = S(store);
   if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "savepoint: no transaction is open");
-  sqlite3_stmt *st = stmt(s, SQ_SAVEPOINT);
-  return st ? run(s, st, "savepoint") : ST_ERR;
+  sqlite3_stmt *st = st_stmt(s, SQ_SAVEPOINT);
+  return st ? st_run(s, st, "savepoint") : ST_ERR;
 }
 
 static int sq_release(Store *store) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_RELEASE);
-  return st ? run(s, st, "release") : ST_ERR;
+  sqlite3_stmt *st = st_stmt(s, SQ_RELEASE);
+  return st ? st_run(s, st, "release") : ST_ERR;
 }
 
 static int sq_rollback_to(Store *store) {
   SqlStore *s = S(store);
   /* SQLite may have rolled the whole transaction back (a full disk, I/O) */
   if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "the group's transaction was lost");
-  sqlite3_stmt *st = stmt(s, SQ_ROLLBACK_TO);
-  int rc = st ? run(s, st, "rollback to savepoint") : ST_ERR;
+  sqlite3_stmt *st = st_stmt(s, SQ_ROLLBACK_TO);
+  int rc = st ? st_run(s, st, "rollback to savepoint") : ST_ERR;
   return rc ? rc : sq_release(store);
 }
 
@@ -654,19 +655,19 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
   bool own;
   int rc = tx_own(s, &own);
   if (rc) return rc;
-  sqlite3_stmt *st = stmt(s, SQ_REC_INSERT);
+  sqlite3_stmt *st = st_stmt(s, SQ_REC_INSERT);
   if (!st) return tx_end(s, own, ST_ERR);
   const char *sname = stage >= 0 ? s->stage_names[stage] : NULL;
   sqlite3_bind_int(st, 1, entity);
-  bind_text_or_null(st, 2, ref);
-  bind_text_or_null(st, 3, sname);
+  st_bind_text_or_null(st, 2, ref);
+  st_bind_text_or_null(st, 3, sname);
   sqlite3_bind_int(st, 4, stage >= 0 ? 1 : 0);
   if (stage >= 0)
     sqlite3_bind_int64(st, 5, now);
   else
     sqlite3_bind_null(st, 5);
   sqlite3_bind_int64(st, 6, now);
-  rc = run(s, st, "create");
+  rc = st_run(s, st, "create");
   if (rc == ST_CONFLICT)
     return tx_end(s, own, st_fail(s, ST_CONFLICT, "a record '%s' exists already", ref));
   if (rc) return tx_end(s, own, rc);
@@ -675,12 +676,12 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
     char made[96];
     snprintf(made, sizeof made, "%s-%lld", ch->entities[entity].name, (long long)rid);
     size_t base = strlen(made);
-    st = stmt(s, SQ_REC_SETREF);
+    st = st_stmt(s, SQ_REC_SETREF);
     rc = st ? ST_CONFLICT : ST_ERR;
     for (int k = 2; rc == ST_CONFLICT && k < MAX_REF_TRIES; k++) {
       sqlite3_bind_int64(st, 1, rid);
       sqlite3_bind_text(st, 2, made, -1, SQLITE_STATIC);
-      rc = run(s, st, "create");
+      rc = st_run(s, st, "create");
       snprintf(made + base, sizeof made - base, ".%d", k);
     }
     if (rc) return tx_end(s, own, rc);
@@ -690,16 +691,16 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
   st = prepare(s, &s->ent_insert[entity], sql);
   if (!st) return tx_end(s, own, ST_ERR);
   sqlite3_bind_int64(st, 1, rid);
-  rc = run(s, st, "create");
+  rc = st_run(s, st, "create");
   if (!rc && stage >= 0) {
-    st = stmt(s, SQ_HIST_OPEN);
+    st = st_stmt(s, SQ_HIST_OPEN);
     if (!st) return tx_end(s, own, ST_ERR);
     sqlite3_bind_int64(st, 1, rid);
     sqlite3_bind_text(st, 2, sname, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, 1);
     sqlite3_bind_int64(st, 4, now);
     sqlite3_bind_null(st, 5);
-    rc = run(s, st, "create");
+    rc = st_run(s, st, "create");
   }
   if (!rc && id) *id = rid;
   return tx_end(s, own, rc);
@@ -709,7 +710,7 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
 static void read_info(SqlStore *s, sqlite3_stmt *st, RecordInfo *out, Arena *a) {
   out->id = sqlite3_column_int64(st, 0);
   out->entity = sqlite3_column_int(st, 1);
-  out->ref = col_text(st, 2, a);
+  out->ref = st_col_text(st, 2, a);
   const char *stage = (const char *)sqlite3_column_text(st, 3);
   out->stage = stage ? stage_by_name(s, stage) : -1;
   out->entry = sqlite3_column_int(st, 4);
@@ -721,10 +722,10 @@ static void read_info(SqlStore *s, sqlite3_stmt *st, RecordInfo *out, Arena *a) 
 
 static int sq_find(Store *store, const char *ref, RecordInfo *out, Arena *a) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_REC_BY_REF);
+  sqlite3_stmt *st = st_stmt(s, SQ_REC_BY_REF);
   if (!st) return ST_ERR;
   sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
-  int rc = row(s, st, "find");
+  int rc = st_row(s, st, "find");
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no record '%s'", ref);
   if (rc < 0) return rc;
   read_info(s, st, out, a);
@@ -733,10 +734,10 @@ static int sq_find(Store *store, const char *ref, RecordInfo *out, Arena *a) {
 
 static int sq_info(Store *store, int64_t id, RecordInfo *out, Arena *a) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_REC_BY_ID);
+  sqlite3_stmt *st = st_stmt(s, SQ_REC_BY_ID);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, id);
-  int rc = row(s, st, "info");
+  int rc = st_row(s, st, "info");
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no record with id %lld", (long long)id);
   if (rc < 0) return rc;
   read_info(s, st, out, a);
@@ -793,7 +794,7 @@ static int sq_get(Store *store, int64_t id, uint32_t field, Value *out, Arena *a
     if (!prepare(s, &c->get, sql)) return ST_ERR;
   }
   sqlite3_bind_int64(c->get, 1, id);
-  int rc = row(s, c->get, "get");
+  int rc = st_row(s, c->get, "get");
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no %s with id %lld", ent, (long long)id);
   if (rc < 0) return rc;
   rc = read_field(s, c->get, 0, f, out, a);
@@ -829,7 +830,7 @@ static int sq_set(Store *store, int64_t id, uint32_t field, const Value *v) {
     return rc;
   }
   sqlite3_bind_int64(c->set, nparam + 1, id);
-  rc = run(s, c->set, "set");
+  rc = st_run(s, c->set, "set");
   sqlite3_clear_bindings(c->set); /* the JSON text of a list is freed now */
   if (!rc && sqlite3_changes(s->db) == 0)
     return st_fail(s, ST_NOTFOUND, "no %s with id %lld", ent, (long long)id);
@@ -837,11 +838,11 @@ static int sq_set(Store *store, int64_t id, uint32_t field, const Value *v) {
 }
 
 static int close_history(SqlStore *s, int64_t id, int64_t now) {
-  sqlite3_stmt *st = stmt(s, SQ_HIST_CLOSE);
+  sqlite3_stmt *st = st_stmt(s, SQ_HIST_CLOSE);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, id);
   sqlite3_bind_int64(st, 2, now);
-  return run(s, st, "stage history");
+  return st_run(s, st, "stage history");
 }
 
 static int sq_move(Store *store, int64_t id, int32_t stage, int32_t entry, int64_t now,
@@ -853,27 +854,27 @@ static int sq_move(Store *store, int64_t id, int32_t stage, int32_t entry, int64
   bool own;
   int rc = tx_own(s, &own);
   if (rc) return rc;
-  sqlite3_stmt *st = stmt(s, SQ_REC_MOVE);
+  sqlite3_stmt *st = st_stmt(s, SQ_REC_MOVE);
   if (!st) return tx_end(s, own, ST_ERR);
   sqlite3_bind_int64(st, 1, id);
   sqlite3_bind_text(st, 2, s->stage_names[stage], -1, SQLITE_STATIC);
   sqlite3_bind_int(st, 3, entry);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int(st, 5, entity);
-  rc = run(s, st, "move");
+  rc = st_run(s, st, "move");
   if (!rc && sqlite3_changes(s->db) == 0)
     rc = st_fail(s, ST_NOTFOUND, "move: no live %s with id %lld", ch->entities[entity].name,
                  (long long)id);
   if (!rc) rc = close_history(s, id, now);
   if (!rc) {
-    st = stmt(s, SQ_HIST_OPEN);
+    st = st_stmt(s, SQ_HIST_OPEN);
     if (!st) return tx_end(s, own, ST_ERR);
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_text(st, 2, s->stage_names[stage], -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 3, entry);
     sqlite3_bind_int64(st, 4, now);
-    bind_text_or_null(st, 5, by);
-    rc = run(s, st, "move");
+    st_bind_text_or_null(st, 5, by);
+    rc = st_run(s, st, "move");
   }
   return tx_end(s, own, rc);
 }
@@ -883,11 +884,11 @@ static int sq_remove(Store *store, int64_t id, int64_t now) {
   bool own;
   int rc = tx_own(s, &own);
   if (rc) return rc;
-  sqlite3_stmt *st = stmt(s, SQ_REC_REMOVE);
+  sqlite3_stmt *st = st_stmt(s, SQ_REC_REMOVE);
   if (!st) return tx_end(s, own, ST_ERR);
   sqlite3_bind_int64(st, 1, id);
   sqlite3_bind_int64(st, 2, now);
-  rc = run(s, st, "remove");
+  rc = st_run(s, st, "remove");
   if (!rc && sqlite3_changes(s->db) == 0)
     rc = st_fail(s, ST_NOTFOUND, "remove: no live record with id %lld", (long long)id);
   if (!rc) rc = close_history(s, id, now);
@@ -918,7 +919,7 @@ static int sq_referrers(Store *store, uint32_t field, int64_t target, int64_t **
   size_t cap = 0;
   int64_t *buf = NULL;
   int rc;
-  while ((rc = row(s, c->refs, "referrers")) == 1) {
+  while ((rc = st_row(s, c->refs, "referrers")) == 1) {
     if (*n == cap) buf = xrealloc(buf, (cap = cap ? cap * 2 : 16) * sizeof *buf);
     buf[(*n)++] = sqlite3_column_int64(c->refs, 0);
   }
@@ -935,12 +936,12 @@ static int sq_history(Store *store, int64_t id, HistoryRow **rows, size_t *n, Ar
   SqlStore *s = S(store);
   *rows = NULL;
   *n = 0;
-  sqlite3_stmt *st = stmt(s, SQ_HIST_LIST);
+  sqlite3_stmt *st = st_stmt(s, SQ_HIST_LIST);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, id);
   size_t cap = 0;
   int rc;
-  while ((rc = row(s, st, "history")) == 1) {
+  while ((rc = st_row(s, st, "history")) == 1) {
     if (*n == cap) {
       size_t ncap = cap ? cap * 2 : 8;
       HistoryRow *nr = arena_alloc(a, ncap * sizeof *nr);
@@ -949,12 +950,12 @@ static int sq_history(Store *store, int64_t id, HistoryRow **rows, size_t *n, Ar
       cap = ncap;
     }
     HistoryRow *h = &(*rows)[(*n)++];
-    h->stage_name = col_text(st, 0, a);
+    h->stage_name = st_col_text(st, 0, a);
     h->stage = h->stage_name ? stage_by_name(s, h->stage_name) : -1;
     h->entry = sqlite3_column_int(st, 1);
     h->entered = sqlite3_column_int64(st, 2);
     h->left = sqlite3_column_int64(st, 3);
-    h->by = col_text(st, 4, a);
+    h->by = st_col_text(st, 4, a);
   }
   return rc < 0 ? rc : ST_OK;
 }
@@ -967,26 +968,26 @@ static int sq_put_user(Store *store, const UserRow *u) {
   bool own;
   int rc = tx_own(s, &own);
   if (rc) return rc;
-  sqlite3_stmt *st = stmt(s, SQ_USER_PUT);
+  sqlite3_stmt *st = st_stmt(s, SQ_USER_PUT);
   if (!st) return tx_end(s, own, ST_ERR);
   sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
-  bind_text_or_null(st, 2, u->name);
-  bind_text_or_null(st, 3, u->supervisor);
-  bind_text_or_null(st, 4, u->email);
-  bind_text_or_null(st, 5, u->phone);
-  rc = run(s, st, "user");
+  st_bind_text_or_null(st, 2, u->name);
+  st_bind_text_or_null(st, 3, u->supervisor);
+  st_bind_text_or_null(st, 4, u->email);
+  st_bind_text_or_null(st, 5, u->phone);
+  rc = st_run(s, st, "user");
   if (!rc) {
-    st = stmt(s, SQ_ROLES_CLEAR);
+    st = st_stmt(s, SQ_ROLES_CLEAR);
     if (!st) return tx_end(s, own, ST_ERR);
     sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
-    rc = run(s, st, "user roles");
+    rc = st_run(s, st, "user roles");
   }
   for (uint32_t i = 0; !rc && i < u->nroles; i++) {
-    st = stmt(s, SQ_ROLE_ADD);
+    st = st_stmt(s, SQ_ROLE_ADD);
     if (!st) return tx_end(s, own, ST_ERR);
     sqlite3_bind_text(st, 1, u->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, u->roles[i], -1, SQLITE_STATIC);
-    rc = run(s, st, "user roles");
+    rc = st_run(s, st, "user roles");
   }
   return tx_end(s, own, rc);
 }
@@ -994,23 +995,23 @@ static int sq_put_user(Store *store, const UserRow *u) {
 static int sq_get_user(Store *store, const char *id, UserRow *out, Arena *a) {
   SqlStore *s = S(store);
   memset(out, 0, sizeof *out);
-  sqlite3_stmt *st = stmt(s, SQ_USER_GET);
+  sqlite3_stmt *st = st_stmt(s, SQ_USER_GET);
   if (!st) return ST_ERR;
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-  int rc = row(s, st, "user");
+  int rc = st_row(s, st, "user");
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no user '%s'", id);
   if (rc < 0) return rc;
-  out->id = col_text(st, 0, a);
-  out->name = col_text(st, 1, a);
-  out->supervisor = col_text(st, 2, a);
-  out->email = col_text(st, 3, a);
-  out->phone = col_text(st, 4, a);
+  out->id = st_col_text(st, 0, a);
+  out->name = st_col_text(st, 1, a);
+  out->supervisor = st_col_text(st, 2, a);
+  out->email = st_col_text(st, 3, a);
+  out->phone = st_col_text(st, 4, a);
   sqlite3_reset(st);
-  st = stmt(s, SQ_ROLES_GET);
+  st = st_stmt(s, SQ_ROLES_GET);
   if (!st) return ST_ERR;
   sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
   uint32_t cap = 0;
-  while ((rc = row(s, st, "user roles")) == 1) {
+  while ((rc = st_row(s, st, "user roles")) == 1) {
     if (out->nroles == cap) {
       uint32_t ncap = cap ? cap * 2 : 4;
       const char **nr = arena_alloc(a, ncap * sizeof *nr);
@@ -1018,7 +1019,7 @@ static int sq_get_user(Store *store, const char *id, UserRow *out, Arena *a) {
       out->roles = nr;
       cap = ncap;
     }
-    out->roles[out->nroles++] = col_text(st, 0, a);
+    out->roles[out->nroles++] = st_col_text(st, 0, a);
   }
   return rc < 0 ? rc : ST_OK;
 }
@@ -1030,10 +1031,10 @@ static int sq_get_user(Store *store, const char *id, UserRow *out, Arena *a) {
 ** it since our last transaction). */
 static int next_timer_id(SqlStore *s, int64_t *id) {
   if (!s->seq_loaded) {
-    sqlite3_stmt *st = stmt(s, SQ_META_GET);
+    sqlite3_stmt *st = st_stmt(s, SQ_META_GET);
     if (!st) return ST_ERR;
     sqlite3_bind_text(st, 1, "timer_seq", -1, SQLITE_STATIC);
-    int rc = row(s, st, "timer sequence");
+    int rc = st_row(s, st, "timer sequence");
     if (rc < 0) return rc;
     s->timer_seq = rc ? sqlite3_column_int64(st, 0) : 0;
     if (rc) sqlite3_reset(st);
@@ -1050,41 +1051,41 @@ static int sq_add_timer(Store *store, TimerRow *t) {
   int rc = tx_own(s, &own);
   if (rc) return rc;
   if (!t->id && (rc = next_timer_id(s, &t->id))) return tx_end(s, own, rc);
-  sqlite3_stmt *st = stmt(s, SQ_TIMER_ADD);
+  sqlite3_stmt *st = st_stmt(s, SQ_TIMER_ADD);
   if (!st) return tx_end(s, own, ST_ERR);
   sqlite3_bind_int64(st, 1, t->due);
   sqlite3_bind_int64(st, 2, t->id);
   sqlite3_bind_int64(st, 3, t->record);
   sqlite3_bind_int64(st, 4, t->handler);
   sqlite3_bind_int(st, 5, t->entry);
-  rc = run(s, st, "timer");
+  rc = st_run(s, st, "timer");
   return tx_end(s, own, rc);
 }
 
 static int sq_cancel_timers(Store *store, int64_t record, int32_t entry) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, entry < 0 ? SQ_TIMER_CANCEL_ALL : SQ_TIMER_CANCEL_ENTRY);
+  sqlite3_stmt *st = st_stmt(s, entry < 0 ? SQ_TIMER_CANCEL_ALL : SQ_TIMER_CANCEL_ENTRY);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, record);
   if (entry >= 0) sqlite3_bind_int(st, 2, entry);
-  return run(s, st, "cancel timers");
+  return st_run(s, st, "cancel timers");
 }
 
 static int sq_cancel_handler(Store *store, int64_t record, uint32_t handler) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_TIMER_CANCEL_HANDLER);
+  sqlite3_stmt *st = st_stmt(s, SQ_TIMER_CANCEL_HANDLER);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, record);
   sqlite3_bind_int64(st, 2, handler);
-  return run(s, st, "cancel timers");
+  return st_run(s, st, "cancel timers");
 }
 
 static int sq_next_timer(Store *store, int64_t until, TimerRow *out) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_TIMER_NEXT);
+  sqlite3_stmt *st = st_stmt(s, SQ_TIMER_NEXT);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, until);
-  int rc = row(s, st, "next timer");
+  int rc = st_row(s, st, "next timer");
   if (rc != 1) return rc;
   out->due = sqlite3_column_int64(st, 0);
   out->id = sqlite3_column_int64(st, 1);
@@ -1097,11 +1098,11 @@ static int sq_next_timer(Store *store, int64_t until, TimerRow *out) {
 
 static int sq_delete_timer(Store *store, int64_t id, int64_t due) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_TIMER_DELETE);
+  sqlite3_stmt *st = st_stmt(s, SQ_TIMER_DELETE);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, due);
   sqlite3_bind_int64(st, 2, id);
-  int rc = run(s, st, "delete timer");
+  int rc = st_run(s, st, "delete timer");
   if (!rc && sqlite3_changes(s->db) == 0)
     return st_fail(s, ST_NOTFOUND, "no timer %lld due at %lld", (long long)id, (long long)due);
   return rc;
@@ -1111,11 +1112,11 @@ static int sq_delete_timer(Store *store, int64_t id, int64_t due) {
 
 static int sq_once_get(Store *store, int64_t record, uint32_t handler, bool *done) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_ONCE_GET);
+  sqlite3_stmt *st = st_stmt(s, SQ_ONCE_GET);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, record);
   sqlite3_bind_int64(st, 2, handler);
-  int rc = row(s, st, "once");
+  int rc = st_row(s, st, "once");
   if (rc < 0) return rc;
   *done = rc == 1;
   if (rc) sqlite3_reset(st);
@@ -1124,21 +1125,21 @@ static int sq_once_get(Store *store, int64_t record, uint32_t handler, bool *don
 
 static int sq_once_set(Store *store, int64_t record, uint32_t handler) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_ONCE_SET);
+  sqlite3_stmt *st = st_stmt(s, SQ_ONCE_SET);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, record);
   sqlite3_bind_int64(st, 2, handler);
-  return run(s, st, "once");
+  return st_run(s, st, "once");
 }
 
 static int sq_answer_get(Store *store, int64_t record, const char *key, Value *out, Arena *a) {
   SqlStore *s = S(store);
   *out = v_null();
-  sqlite3_stmt *st = stmt(s, SQ_ANSWER_GET);
+  sqlite3_stmt *st = st_stmt(s, SQ_ANSWER_GET);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, record);
   sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-  int rc = row(s, st, "answer");
+  int rc = st_row(s, st, "answer");
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no answer '%s' for record %lld", key, (long long)record);
   if (rc < 0) return rc;
   json_error_t jerr;
@@ -1157,7 +1158,7 @@ static int sq_answer_put(Store *store, int64_t record, const char *key, const Va
   if (!j) return st_fail(s, ST_ERR, "answer '%s': a value out of range", key);
   char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
   json_decref(j);
-  sqlite3_stmt *st = stmt(s, SQ_ANSWER_PUT);
+  sqlite3_stmt *st = st_stmt(s, SQ_ANSWER_PUT);
   if (!st) {
     free(text);
     return ST_ERR;
@@ -1165,120 +1166,9 @@ static int sq_answer_put(Store *store, int64_t record, const char *key, const Va
   sqlite3_bind_int64(st, 1, record);
   sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, text, -1, SQLITE_STATIC);
-  int rc = run(s, st, "answer");
+  int rc = st_run(s, st, "answer");
   sqlite3_clear_bindings(st);
   free(text);
-  return rc;
-}
-
-/* ---- the event log and the outbox ------------------------------------------------------- */
-
-static int sq_log_event(Store *store, int64_t at, const char *json, int64_t *seq) {
-  SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_EVENT_LOG);
-  if (!st) return ST_ERR;
-  sqlite3_bind_int64(st, 1, at);
-  sqlite3_bind_text(st, 2, json ? json : "{}", -1, SQLITE_STATIC);
-  int rc = run(s, st, "event log");
-  if (!rc && seq) *seq = sqlite3_last_insert_rowid(s->db);
-  return rc;
-}
-
-static int sq_log_list(Store *store, int64_t after, int64_t limit, EventRow **rows, size_t *n,
-                       Arena *a) {
-  SqlStore *s = S(store);
-  *rows = NULL;
-  *n = 0;
-  sqlite3_stmt *st = stmt(s, SQ_EVENT_LIST);
-  if (!st) return ST_ERR;
-  sqlite3_bind_int64(st, 1, after);
-  sqlite3_bind_int64(st, 2, limit > 0 ? limit : INT64_MAX);
-  size_t cap = 0;
-  int rc;
-  while ((rc = row(s, st, "event log")) == 1) {
-    if (*n == cap) {
-      size_t ncap = cap ? cap * 2 : 8;
-      EventRow *nr = arena_alloc(a, ncap * sizeof *nr);
-      if (*n) memcpy(nr, *rows, *n * sizeof *nr);
-      *rows = nr;
-      cap = ncap;
-    }
-    EventRow *r = &(*rows)[(*n)++];
-    r->seq = sqlite3_column_int64(st, 0);
-    r->at = sqlite3_column_int64(st, 1);
-    r->json = col_text(st, 2, a);
-  }
-  return rc < 0 ? rc : ST_OK;
-}
-
-static int sq_outbox_put(Store *store, OutboxRow *o) {
-  SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_OUTBOX_PUT);
-  if (!st) return ST_ERR;
-  bind_text_or_null(st, 1, o->key);
-  if (o->record)
-    sqlite3_bind_int64(st, 2, o->record);
-  else
-    sqlite3_bind_null(st, 2);
-  sqlite3_bind_text(st, 3, o->kind ? o->kind : "", -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, 4, o->json ? o->json : "{}", -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 5, o->created);
-  int rc = run(s, st, "outbox");
-  if (rc == ST_CONFLICT)
-    return st_fail(s, ST_CONFLICT, "the outbox has an effect with key '%s' already", o->key);
-  if (!rc) {
-    o->id = sqlite3_last_insert_rowid(s->db);
-    o->status = "pending";
-  }
-  return rc;
-}
-
-static int sq_outbox_list(Store *store, int64_t record, const char *kind, OutboxRow **rows,
-                          size_t *n, Arena *a) {
-  SqlStore *s = S(store);
-  *rows = NULL;
-  *n = 0;
-  sqlite3_stmt *st = stmt(s, SQ_OUTBOX_LIST);
-  if (!st) return ST_ERR;
-  sqlite3_bind_int64(st, 1, record);
-  bind_text_or_null(st, 2, kind);
-  size_t cap = 0;
-  int rc;
-  while ((rc = row(s, st, "outbox")) == 1) {
-    if (*n == cap) {
-      size_t ncap = cap ? cap * 2 : 8;
-      OutboxRow *nr = arena_alloc(a, ncap * sizeof *nr);
-      if (*n) memcpy(nr, *rows, *n * sizeof *nr);
-      *rows = nr;
-      cap = ncap;
-    }
-    OutboxRow *o = &(*rows)[(*n)++];
-    o->id = sqlite3_column_int64(st, 0);
-    o->key = col_text(st, 1, a);
-    o->record = sqlite3_column_int64(st, 2);
-    o->kind = col_text(st, 3, a);
-    o->json = col_text(st, 4, a);
-    o->created = sqlite3_column_int64(st, 5);
-    o->status = col_text(st, 6, a);
-  }
-  return rc < 0 ? rc : ST_OK;
-}
-
-static int sq_outbox_mark(Store *store, int64_t id, const char *status, int64_t next_try,
-                          int64_t now) {
-  SqlStore *s = S(store);
-  if (!status || (strcmp(status, "delivered") && strcmp(status, "pending") && strcmp(status, "dead")))
-    return st_fail(s, ST_ERR, "outbox: status '%s' is not delivered, pending or dead",
-                   status ? status : "(null)");
-  sqlite3_stmt *st = stmt(s, SQ_OUTBOX_MARK);
-  if (!st) return ST_ERR;
-  sqlite3_bind_int64(st, 1, id);
-  sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-  sqlite3_bind_int64(st, 3, next_try);
-  sqlite3_bind_int64(st, 4, now);
-  int rc = run(s, st, "outbox");
-  if (!rc && sqlite3_changes(s->db) == 0)
-    return st_fail(s, ST_NOTFOUND, "no outbox row %lld", (long long)id);
   return rc;
 }
 
@@ -1287,24 +1177,24 @@ static int sq_outbox_mark(Store *store, int64_t id, const char *status, int64_t 
 static int sq_meta_get(Store *store, const char *key, const char **value, Arena *a) {
   SqlStore *s = S(store);
   *value = NULL;
-  sqlite3_stmt *st = stmt(s, SQ_META_GET);
+  sqlite3_stmt *st = st_stmt(s, SQ_META_GET);
   if (!st) return ST_ERR;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  int rc = row(s, st, "meta");
+  int rc = st_row(s, st, "meta");
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no setting '%s'", key);
   if (rc < 0) return rc;
-  *value = col_text(st, 0, a);
+  *value = st_col_text(st, 0, a);
   sqlite3_reset(st);
   return ST_OK;
 }
 
 static int sq_meta_put(Store *store, const char *key, const char *value) {
   SqlStore *s = S(store);
-  sqlite3_stmt *st = stmt(s, SQ_META_PUT);
+  sqlite3_stmt *st = st_stmt(s, SQ_META_PUT);
   if (!st) return ST_ERR;
   sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-  bind_text_or_null(st, 2, value);
-  return run(s, st, "meta");
+  st_bind_text_or_null(st, 2, value);
+  return st_run(s, st, "meta");
 }
 
 /* ---- open and close --------------------------------------------------------------------- */
