@@ -3,7 +3,8 @@
 # when any is missing. Runs apt-get as root (or through sudo).
 set -e
 PKGS="build-essential autoconf automake libtool pkg-config flex bison \
-libsqlite3-dev libffi-dev libjansson-dev check"
+libsqlite3-dev libffi-dev libjansson-dev check \
+libcurl4-openssl-dev libpango1.0-dev libcairo2-dev fonts-dejavu-core poppler-utils"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
