@@ -164,7 +164,7 @@ static const char *const fixed_tables =
     "CREATE TABLE outbox(id INTEGER PRIMARY KEY, key TEXT UNIQUE, record INTEGER,\n"
     "  kind TEXT NOT NULL, json TEXT NOT NULL, created INTEGER NOT NULL,\n"
     "  status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,\n"
-    "  next_try INTEGER, delivered INTEGER);\n"
+    "  next_try INTEGER, delivered INTEGER, last_error TEXT);\n"
     "CREATE INDEX outbox_status ON outbox(status, next_try);\n";
 
 static bool kind_is_integer(uint8_t k) {
