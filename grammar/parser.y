@@ -136,18 +136,19 @@ static Node *handler(ParseCtx *ctx, Span loc, HandlerKind hk, Node *arg, Node *c
 %token CONVERT "convert" INTO "into" WITH "with" RETURN "return" TEST "test"
 %token EXPECT "expect" REFUSED "refused" ADVANCE "advance" EMIT "emit" ANSWER "answer"
 %token AND "and" OR "or" NOT "not" NUL "null" TRUE "true" FALSE "false" WHERE "where"
-%token ENUM "enum" LIST "list"
+%token ENUM "enum" LIST "list" BEHAVIOR "behavior" USE "use"
 
 %type <node> decl pack_decl import_decl calendar_decl cal_item role_decl user_decl
 %type <node> entity_decl enum_decl member field_decl type enum_value event_decl fn_decl extern_decl
 %type <node> param direction_decl dir_item stage_decl stage_item handler trigger_decl
 %type <node> guard_decl require_decl access_decl test_decl block stmt else_part
+%type <node> behavior_decl bparam use_decl use_arg
 %type <node> expr primary string opt_title opt_cal opt_due opt_type
 %type <node> ref event_name target stage_body create_expr ask_expr lvalue
 %type <node> init opt_event trigger_clauses opt_msg interp opt_version opt_default opt_timeout
 %type <list> decls cal_items members enum_values params opt_params dir_items stage_items
 %type <list> stmts args opt_args names refs inits opt_inits payload
-%type <list> user_items entity_list
+%type <list> user_items entity_list bparams opt_bparams use_args opt_use_args
 %type <num> stage_mods opt_once opt_back access_kind convert_with
 %type <str> word member_name word_path
 
@@ -181,7 +182,7 @@ decls
 
 decl
   : pack_decl | import_decl | calendar_decl | role_decl | user_decl | entity_decl | enum_decl
-  | event_decl | fn_decl | extern_decl | direction_decl | handler | test_decl
+  | event_decl | fn_decl | extern_decl | direction_decl | handler | test_decl | behavior_decl
   ;
 
 /* ---- pack, imports --------------------------------------------------- */
@@ -280,6 +281,7 @@ members
 member
   : field_decl
   | handler
+  | use_decl
   ;
 
 field_decl
@@ -406,6 +408,7 @@ dir_items
 dir_item
   : stage_decl
   | handler
+  | use_decl
   ;
 
 stage_decl
@@ -434,7 +437,53 @@ stage_items
   ;
 
 stage_item
-  : handler | trigger_decl | guard_decl | require_decl | access_decl
+  : handler | trigger_decl | guard_decl | require_decl | access_decl | use_decl
+  ;
+
+/* ---- behaviors: reusable sets of handlers and rules ------------------------ */
+
+/* behavior NAME(p: type = default, ...) { handlers, triggers, guards, ... } */
+behavior_decl
+  : BEHAVIOR IDENT opt_bparams '{' stage_items '}'
+      { $$ = named(ctx, N_BEHAVIOR, @$, $2, @2); $$->list = $3.head;
+        $$->b = NEW(BLOCK, @4); $$->b->span.end = @6.end; $$->b->list = $5.head; }
+  ;
+
+opt_bparams
+  : %empty                      { $$ = (NodeList){0}; }
+  | '(' ')'                     { $$ = (NodeList){0}; }
+  | '(' bparams opt_comma ')'   { $$ = $2; }
+  ;
+
+bparams
+  : bparam                      { $$ = ast_list1($1); }
+  | bparams ',' bparam          { $$ = ast_append($1, $3); }
+  ;
+
+bparam
+  : IDENT ':' type              { $$ = named(ctx, N_PARAM, @$, $1, @1); $$->a = $3; }
+  | IDENT ':' type '=' expr     { $$ = named(ctx, N_PARAM, @$, $1, @1); $$->a = $3; $$->b = $5; }
+  ;
+
+/* use NAME | use NAME(arg, name = arg, ...) */
+use_decl
+  : USE IDENT opt_use_args      { $$ = named(ctx, N_USE, @$, $2, @2); $$->list = $3.head; }
+  ;
+
+opt_use_args
+  : %empty                      { $$ = (NodeList){0}; }
+  | '(' ')'                     { $$ = (NodeList){0}; }
+  | '(' use_args opt_comma ')'  { $$ = $2; }
+  ;
+
+use_args
+  : use_arg                     { $$ = ast_list1($1); }
+  | use_args ',' use_arg        { $$ = ast_append($1, $3); }
+  ;
+
+use_arg
+  : expr                        { $$ = NEW(INIT, @$); $$->a = $1; $$->name_span = @$; }
+  | IDENT '=' expr              { $$ = named(ctx, N_INIT, @$, $1, @1); $$->a = $3; }
   ;
 
 handler

@@ -1,5 +1,6 @@
 /*
 ** check.c: the checker's driver. The passes, in order:
+**   0. expand.c replaces each `use` of a behavior by a copy of its items;
 **   1. symbols.c collects every declaration into the model and resolves
 **      declared types, users, calendars and function signatures;
 **   2. computed fields, handlers (entity, direction, stage, top level),
@@ -57,6 +58,7 @@ Model *check_program(Program *p) {
   c.d = &p->diag;
   c.m = m;
   c.a = &m->arena;
+  expand_behaviors(&c);
   sym_collect(&c);
   check_bodies(&c);
   flow_check(&c);

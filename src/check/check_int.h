@@ -53,6 +53,9 @@ typedef struct Checker {
   NameVec ask_names;  /* names bound by `let x = ask`, for `answer` */
 } Checker;
 
+/* expand.c: replaces every `use` by a copy of its behavior's items */
+void expand_behaviors(Checker *c);
+
 /* events.c */
 void ev_add_standard_fields(Checker *c);
 void ev_add_standard_events(Checker *c);

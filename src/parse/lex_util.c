@@ -40,7 +40,8 @@ static const Keyword keywords[] = {
     /* sorted for bsearch */
     {"access", TOK_ACCESS},   {"advance", TOK_ADVANCE},   {"after", TOK_AFTER},
     {"and", TOK_AND},         {"answer", TOK_ANSWER},     {"ask", TOK_ASK},
-    {"at", TOK_AT},           {"back", TOK_BACK},         {"calendar", TOK_CALENDAR},
+    {"at", TOK_AT},           {"back", TOK_BACK},         {"behavior", TOK_BEHAVIOR},
+    {"calendar", TOK_CALENDAR},
     {"change", TOK_CHANGE},   {"convert", TOK_CONVERT},   {"create", TOK_CREATE},
     {"default", TOK_DEFAULT}, {"delete", TOK_DELETE},     {"direction", TOK_DIRECTION},
     {"document", TOK_DOCUMENT}, {"due", TOK_DUE},         {"else", TOK_ELSE},
@@ -59,7 +60,8 @@ static const Keyword keywords[] = {
     {"roles", TOK_ROLES},     {"set", TOK_SET},           {"stage", TOK_STAGE},
     {"supervisor", TOK_SUPERVISOR}, {"task", TOK_TASK},   {"test", TOK_TEST},
     {"timeout", TOK_TIMEOUT}, {"to", TOK_TO},             {"trigger", TOK_TRIGGER},
-    {"true", TOK_TRUE},       {"user", TOK_USER},         {"version", TOK_VERSION},
+    {"true", TOK_TRUE},       {"use", TOK_USE},           {"user", TOK_USER},
+    {"version", TOK_VERSION},
     {"view", TOK_VIEW},       {"webhook", TOK_WEBHOOK},   {"when", TOK_WHEN},
     {"where", TOK_WHERE},     {"with", TOK_WITH},
 };
