@@ -459,6 +459,11 @@ static Type *arith(Checker *c, Node *e, Type *l, Type *r) {
   switch (e->op) {
   case AOP_ADD:
     if (a == T_TEXT && b == T_TEXT) return l;
+    /* lists concatenate: payments + [event.amount] */
+    if (a == T_LIST && b == T_LIST) {
+      if (l->elem->kind == T_NULL) return r;
+      if (chk_fits(c, e->b, r, l)) return l;
+    }
     /* fall through */
   case AOP_SUB:
     if (a == T_INT && b == T_INT) return l;

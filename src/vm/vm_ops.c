@@ -216,7 +216,20 @@ static bool money_arith(Vm *vm, OpCode op, const Value *a, const Value *b, Value
   return true;
 }
 
+/* a + b for lists, an empty field (null) counting as an empty list */
+static bool list_concat(Vm *vm, const Value *a, const Value *b, Value *out) {
+  uint32_t na = a->type == V_LIST ? a->u.l->len : 0, nb = b->type == V_LIST ? b->u.l->len : 0;
+  List *l = list_new(&vm->scratch, na + nb ? na + nb : 1);
+  for (uint32_t i = 0; i < na; i++) list_push(&vm->scratch, l, a->u.l->items[i]);
+  for (uint32_t i = 0; i < nb; i++) list_push(&vm->scratch, l, b->u.l->items[i]);
+  *out = v_list(l);
+  return vm_check_memory(vm);
+}
+
 bool vm_arith(Vm *vm, OpCode op, const Value *a, const Value *b, Value *out) {
+  if (op == OP_ADD && (a->type == V_LIST || b->type == V_LIST) &&
+      (a->type == V_LIST || a->type == V_NULL) && (b->type == V_LIST || b->type == V_NULL))
+    return list_concat(vm, a, b, out);
   if (a->type == V_NULL || b->type == V_NULL) {
     *out = v_null();
     return true;
