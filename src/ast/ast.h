@@ -59,7 +59,8 @@ enum NodeFlags {
 typedef enum SymKind {
   SYM_NONE, SYM_LOCAL /* sym: the declaring Node */, SYM_FIELD /* Field */,
   SYM_PAYLOAD /* Field of an EventDef */, SYM_USER /* UserDef */, SYM_ENUMVAL /* EnumValue */,
-  SYM_STAGE /* Stage */, SYM_DIRECTION /* Direction */, SYM_ROLE /* Role */, SYM_FUNC /* FuncDef */
+  SYM_STAGE /* Stage */, SYM_DIRECTION /* Direction */, SYM_ROLE /* Role */, SYM_FUNC /* FuncDef */,
+  SYM_SELF /* `self`: the current record */
 } SymKind;
 
 typedef struct Type Type;

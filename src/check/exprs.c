@@ -244,6 +244,11 @@ static Type *lookup_name(Checker *c, Node *e, Type *expected) {
       e->symk = SYM_FIELD;
       return f->type;
     }
+    /* `self`: the current record, to hand to a function */
+    if (!strcmp(e->name, "self")) {
+      e->symk = SYM_SELF;
+      return &c->cx->self->type;
+    }
   }
   UserDef *u = sym_user(c, e->name);
   if (u) {

@@ -538,6 +538,7 @@ static void name(FS *fs, Node *e, int r) {
     }
     break;
   }
+  case SYM_SELF: emit(fs, MK_ABC(OP_LOADSELF, r, 0, 0)); break;
   case SYM_USER: {
     Value v = text_value(C, ((UserDef *)e->sym)->name);
     v.type = V_USER;
