@@ -91,6 +91,24 @@ typedef enum StmtId {
   SQ__COUNT
 } StmtId;
 
+/* The record cache: the `records` rows read or written in the open
+** transaction, by id (direct-mapped), so that the many lookups of the same
+** record within a command (and a group of commands) read memory. Valid
+** only inside one transaction, where no other process can write: begin,
+** commit, rollback and a savepoint's rollback drop it all (a generation
+** number, bumped), and the store's own writes (create, move, remove)
+** update it. Refs longer than the slot are not cached. */
+#define REC_CACHE 512
+#define REC_CACHE_REF 40
+typedef struct RecCacheEnt {
+  uint32_t gen;                /* valid while equal to SqlStore.rc_gen */
+  int32_t stage, entry;
+  int entity;
+  bool deleted;
+  int64_t id, entered, created;
+  char ref[REC_CACHE_REF];
+} RecCacheEnt;
+
 typedef struct SqlStore {
   Store base;
   sqlite3 *db;
@@ -103,6 +121,10 @@ typedef struct SqlStore {
   ** transaction and written back at commit */
   int64_t timer_seq;
   bool seq_loaded, seq_dirty;
+  /* the record cache (above), and by ref: a hash of the ref to an id */
+  uint32_t rc_gen;
+  RecCacheEnt *rcache;         /* REC_CACHE entries */
+  int64_t *rc_byref;           /* REC_CACHE ids, by hash of the ref */
 } SqlStore;
 
 /* The store's error: formats into s->base.error and returns code. */

@@ -127,6 +127,57 @@ const char *st_col_text(sqlite3_stmt *st, int i, Arena *a) {
   return t ? arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
 }
 
+/* ---- the record cache (store_int.h) ------------------------------------------------------ */
+
+/* Drops every cached record: a new transaction, or work undone. */
+static void rc_clear(SqlStore *s) {
+  if (++s->rc_gen == 0) { /* wrapped: old entries could look valid again */
+    memset(s->rcache, 0, REC_CACHE * sizeof *s->rcache);
+    s->rc_gen = 1;
+  }
+}
+
+/* Inside a transaction only: outside one another process may write. */
+static bool rc_usable(SqlStore *s) { return s->rcache && !sqlite3_get_autocommit(s->db); }
+
+static uint32_t rc_hash_ref(const char *ref) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (const unsigned char *p = (const unsigned char *)ref; *p; p++) h = (h ^ *p) * 16777619u;
+  return h & (REC_CACHE - 1);
+}
+
+static RecCacheEnt *rc_get(SqlStore *s, int64_t id) {
+  if (!rc_usable(s)) return NULL;
+  RecCacheEnt *c = &s->rcache[(uint64_t)id & (REC_CACHE - 1)];
+  return c->gen == s->rc_gen && c->id == id ? c : NULL;
+}
+
+static void rc_put(SqlStore *s, const RecordInfo *ri) {
+  if (!rc_usable(s) || !ri->ref || strlen(ri->ref) >= REC_CACHE_REF) return;
+  RecCacheEnt *c = &s->rcache[(uint64_t)ri->id & (REC_CACHE - 1)];
+  c->gen = s->rc_gen;
+  c->id = ri->id;
+  c->entity = ri->entity;
+  c->stage = ri->stage;
+  c->entry = ri->entry;
+  c->entered = ri->entered;
+  c->created = ri->created;
+  c->deleted = ri->deleted;
+  strcpy(c->ref, ri->ref);
+  s->rc_byref[rc_hash_ref(ri->ref)] = ri->id;
+}
+
+static void rc_read(const RecCacheEnt *c, RecordInfo *out, Arena *a) {
+  out->id = c->id;
+  out->entity = c->entity;
+  out->ref = arena_strdup(a, c->ref);
+  out->stage = c->stage;
+  out->entry = c->entry;
+  out->entered = c->entered;
+  out->created = c->created;
+  out->deleted = c->deleted;
+}
+
 /* ---- transactions ---------------------------------------------------------------------- */
 
 static int write_timer_seq(SqlStore *s) {
@@ -145,12 +196,14 @@ static int sq_begin(Store *store) {
   sqlite3_stmt *st = st_stmt(s, SQ_BEGIN);
   if (!st) return ST_ERR;
   s->seq_loaded = s->seq_dirty = false;
+  rc_clear(s);
   return st_run(s, st, "begin");
 }
 
 static int sq_rollback(Store *store) {
   SqlStore *s = S(store);
   s->seq_loaded = s->seq_dirty = false;
+  rc_clear(s);
   if (sqlite3_get_autocommit(s->db)) return ST_OK; /* nothing open (SQLite may have rolled back) */
   sqlite3_stmt *st = st_stmt(s, SQ_ROLLBACK);
   return st ? st_run(s, st, "rollback") : ST_ERR;
@@ -164,6 +217,7 @@ static int sq_commit(Store *store) {
   if (!st) return ST_ERR;
   rc = st_run(s, st, "commit");
   if (!rc) s->seq_dirty = false;
+  rc_clear(s);
   return rc;
 }
 
@@ -185,6 +239,7 @@ static int sq_release(Store *store) {
 
 static int sq_rollback_to(Store *store) {
   SqlStore *s = S(store);
+  rc_clear(s); /* what the command read or wrote is undone */
   /* SQLite may have rolled the whole transaction back (a full disk, I/O) */
   if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "the group's transaction was lost");
   sqlite3_stmt *st = st_stmt(s, SQ_ROLLBACK_TO);
@@ -679,12 +734,13 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
     st = st_stmt(s, SQ_REC_SETREF);
     rc = st ? ST_CONFLICT : ST_ERR;
     for (int k = 2; rc == ST_CONFLICT && k < MAX_REF_TRIES; k++) {
+      if (k > 2) snprintf(made + base, sizeof made - base, ".%d", k - 1);
       sqlite3_bind_int64(st, 1, rid);
       sqlite3_bind_text(st, 2, made, -1, SQLITE_STATIC);
       rc = st_run(s, st, "create");
-      snprintf(made + base, sizeof made - base, ".%d", k);
     }
     if (rc) return tx_end(s, own, rc);
+    ref = made;
   }
   char sql[128];
   snprintf(sql, sizeof sql, "INSERT INTO \"%s\"(id) VALUES (?1)", ch->entities[entity].name);
@@ -703,6 +759,10 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
     rc = st_run(s, st, "create");
   }
   if (!rc && id) *id = rid;
+  if (!rc) {
+    RecordInfo ri = {rid, entity, ref, stage, stage >= 0 ? 1 : 0, stage >= 0 ? now : 0, now, false};
+    rc_put(s, &ri);
+  }
   return tx_end(s, own, rc);
 }
 
@@ -722,6 +782,13 @@ static void read_info(SqlStore *s, sqlite3_stmt *st, RecordInfo *out, Arena *a) 
 
 static int sq_find(Store *store, const char *ref, RecordInfo *out, Arena *a) {
   SqlStore *s = S(store);
+  if (rc_usable(s)) {
+    RecCacheEnt *c = rc_get(s, s->rc_byref[rc_hash_ref(ref)]);
+    if (c && !strcmp(c->ref, ref)) {
+      rc_read(c, out, a);
+      return ST_OK;
+    }
+  }
   sqlite3_stmt *st = st_stmt(s, SQ_REC_BY_REF);
   if (!st) return ST_ERR;
   sqlite3_bind_text(st, 1, ref, -1, SQLITE_STATIC);
@@ -729,11 +796,17 @@ static int sq_find(Store *store, const char *ref, RecordInfo *out, Arena *a) {
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no record '%s'", ref);
   if (rc < 0) return rc;
   read_info(s, st, out, a);
+  rc_put(s, out);
   return ST_OK;
 }
 
 static int sq_info(Store *store, int64_t id, RecordInfo *out, Arena *a) {
   SqlStore *s = S(store);
+  RecCacheEnt *c = rc_get(s, id);
+  if (c) {
+    rc_read(c, out, a);
+    return ST_OK;
+  }
   sqlite3_stmt *st = st_stmt(s, SQ_REC_BY_ID);
   if (!st) return ST_ERR;
   sqlite3_bind_int64(st, 1, id);
@@ -741,6 +814,7 @@ static int sq_info(Store *store, int64_t id, RecordInfo *out, Arena *a) {
   if (rc == 0) return st_fail(s, ST_NOTFOUND, "no record with id %lld", (long long)id);
   if (rc < 0) return rc;
   read_info(s, st, out, a);
+  rc_put(s, out);
   return ST_OK;
 }
 
@@ -876,6 +950,14 @@ static int sq_move(Store *store, int64_t id, int32_t stage, int32_t entry, int64
     st_bind_text_or_null(st, 5, by);
     rc = st_run(s, st, "move");
   }
+  RecCacheEnt *c = rc_get(s, id);
+  if (c && !rc) {
+    c->stage = stage;
+    c->entry = entry;
+    c->entered = now;
+  } else if (c) {
+    c->gen = 0;
+  }
   return tx_end(s, own, rc);
 }
 
@@ -892,6 +974,9 @@ static int sq_remove(Store *store, int64_t id, int64_t now) {
   if (!rc && sqlite3_changes(s->db) == 0)
     rc = st_fail(s, ST_NOTFOUND, "remove: no live record with id %lld", (long long)id);
   if (!rc) rc = close_history(s, id, now);
+  RecCacheEnt *c = rc_get(s, id);
+  if (c && !rc) c->deleted = true;
+  else if (c) c->gen = 0;
   return tx_end(s, own, rc);
 }
 
@@ -1217,6 +1302,8 @@ static void free_store(SqlStore *s) {
   free(s->cols);
   free(s->ent_insert);
   free(s->stage_names);
+  free(s->rcache);
+  free(s->rc_byref);
   free((char *)s->path);
   free(s);
 }
@@ -1297,6 +1384,9 @@ Store *store_open_sqlite(const Chunk *ch, const char *path, char *err, size_t er
     snprintf(s->stage_names[i], n, "%s.%s", d, ch->stages[i].name);
   }
   s->ent_insert = xcalloc(ch->nentities ? ch->nentities : 1, sizeof *s->ent_insert);
+  s->rcache = xcalloc(REC_CACHE, sizeof *s->rcache);
+  s->rc_byref = xcalloc(REC_CACHE, sizeof *s->rc_byref);
+  s->rc_gen = 1;
   schema_columns(s);
   if (schema_apply(s)) goto fail;
   return &s->base;
