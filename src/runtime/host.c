@@ -222,7 +222,16 @@ static HostStatus user_member(void *ud, Value user, int which, Value *out, Arena
   UserRow u;
   *out = v_null();
   if (e->st->ops->get_user(e->st, user.u.t->s, &u, a) != ST_OK) {
-    if (which == 0) *out = user;
+    /* a user the pack declares and the data does not: its title and supervisor */
+    const UserDefC *pu = NULL;
+    for (uint32_t i = 0; i < e->ch->nusers && !pu; i++)
+      if (!strcmp(e->ch->users[i].name, user.u.t->s)) pu = &e->ch->users[i];
+    if (which == 0) *out = pu ? v_text(text_new(a, pu->title, strlen(pu->title))) : user;
+    if (which == 1 && pu && pu->supervisor >= 0 && (uint32_t)pu->supervisor < e->ch->nusers) {
+      const char *s = e->ch->users[pu->supervisor].name;
+      *out = v_text(text_new(a, s, strlen(s)));
+      out->type = V_USER;
+    }
     return HOST_OK;
   }
   const char *s = which == 0 ? u.name : which == 1 ? u.supervisor : which == 2 ? u.email : u.phone;
