@@ -21,6 +21,7 @@
 #include "bytecode/bcfile.h"
 #include "bytecode/disasm.h"
 #include "check/check.h"
+#include "cli/document.h"
 #include "cli/run.h"
 #include "compile/compile.h"
 #include "graph/graph.h"
@@ -41,6 +42,8 @@ static void usage(FILE *out) {
         "  disasm FILE          list the bytecode of a pack or a .pipec file\n"
         "  test FILE...         run the test blocks of packs on a virtual clock\n"
         "  run --db FILE PACK   run JSON-line commands from stdin against a database\n"
+        "  document --template-dir DIR NAME --params JSON --html F --pdf F\n"
+        "                       fill a document template, write HTML and PDF\n"
         "  parse FILE           print the syntax tree of a file\n"
         "\n"
         "options:\n"
@@ -417,6 +420,7 @@ static int cmd_parse(const Options *o) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 1 && !strcmp(argv[1], "document")) return cmd_document(argc - 1, argv + 1);
   Options o = {0};
   int rc = parse_args(argc, argv, &o);
   if (rc) return rc;
