@@ -30,6 +30,7 @@ typedef struct TNode {
   char *name;                 /* N_VALUE, N_IF, N_EACH: the name; N_PARTIAL: the partial */
   Filter filter;
   struct TNode *body, *alt;   /* if: then/else; each: body; partial: its tree */
+  json_t *args;               /* N_PARTIAL: its arguments {name: "text"}, NULL for none */
   struct TNode *next;
 } TNode;
 
@@ -73,6 +74,7 @@ static void free_nodes(TNode *n) {
     free_nodes(n->body);
     free_nodes(n->alt);
     free(n->name);
+    json_decref(n->args);
     free(n);
     n = next;
   }
@@ -143,6 +145,33 @@ static char *trimmed(const char *a, const char *b) {
 static void count_lines(Src *s, const char *a, const char *b) {
   for (; a < b; a++)
     if (*a == '\n') s->line++;
+}
+
+/* The arguments of a partial, NAME="text" pairs separated by spaces, as
+** an object (NULL for none); the text cannot contain '"'. */
+static json_t *parse_args(Src *s, const char *p, int line, const char *partial) {
+  json_t *args = NULL;
+  for (;;) {
+    while (*p == ' ' || *p == '\t') p++;
+    if (!*p) return args;
+    const char *n0 = p;
+    while (is_name_byte((unsigned char)*p)) p++;
+    const char *n1 = p;
+    if (n1 == n0 || p[0] != '=' || p[1] != '"' || !strchr(p + 2, '"')) {
+      fail(s->t, "%s:%d: {{> %s}}: arguments are NAME=\"text\" (at '%.20s')", s->path, line,
+           partial, n0);
+      return args;
+    }
+    const char *v0 = p + 2, *v1 = strchr(v0, '"');
+    char *key = trimmed(n0, n1);
+    json_t *val = json_stringn(v0, (size_t)(v1 - v0));
+    if (!args) args = json_object();
+    if (!val) fail(s->t, "%s:%d: {{> %s}}: %s is not UTF-8 text", s->path, line, partial, key);
+    else json_object_set_new(args, key, val);
+    free(key);
+    if (!val) return args;
+    p = v1 + 1;
+  }
 }
 
 static TNode *parse_file(Tpl *t, const char *path, const char *text, int depth);
@@ -247,8 +276,14 @@ static TNode *parse_list(Src *s, End *end, int nest, const TNode *opened) {
         return head;
       }
     } else if (tag[0] == '>') {
-      char *name = trimmed(tag + 1, tag + strlen(tag));
-      if (!dtpl_name_ok(name)) {
+      const char *a = tag + 1;
+      while (*a == ' ' || *a == '\t') a++;
+      const char *b = a;
+      while (*b && *b != ' ' && *b != '\t') b++;
+      char *name = trimmed(a, b);
+      json_t *args = parse_args(s, b, line, name);
+      if (s->t->failed) {
+      } else if (!dtpl_name_ok(name)) {
         fail(s->t, "%s:%d: {{> NAME}}: '%s' is not a template name", s->path, line, name);
       } else if (!s->t->dir) {
         fail(s->t, "%s:%d: {{> %s}}: no template directory for partials", s->path, line, name);
@@ -269,12 +304,15 @@ static TNode *parse_list(Src *s, End *end, int nest, const TNode *opened) {
           TNode *n = node(s, N_PARTIAL);
           n->line = line;
           n->name = name;
+          n->args = args;
           name = NULL;
+          args = NULL;
           *tail = n;
           tail = &n->next;
           n->body = parse_file(s->t, pb.s, text, s->depth + 1);
         }
       }
+      json_decref(args);
       free(name);
     } else {
       char *bar = strchr(tag, '|');
@@ -594,9 +632,13 @@ static int render(Render *r, const TNode *n) {
   for (; n; n = n->next) {
     switch (n->kind) {
     case N_TEXT: sb_add(r->out, n->text, n->len); break;
-    case N_PARTIAL:
-      if (render(r, n->body)) return -1;
+    case N_PARTIAL: {
+      if (n->args) push(r, n->args, 0);
+      int rc = render(r, n->body);
+      if (n->args) r->n--;
+      if (rc) return -1;
       break;
+    }
     case N_VALUE: {
       if (!strcmp(n->name, "@number")) {
         long num = 0;
