@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/stdlib.sh: the standard library. Every module checks on its own with
 # no error and no warning; the tests under tests/stdlib/ (one file per
-# module, importing it) pass, from source and from a built .pipec; and every
+# module, importing it) pass, from source and from a built .pipec; the
+# examples of docs/stdlib.md check; and every
 # shipped pack imports the stdlib rather than repeating it.
 FUNNEL=${FUNNEL:-./funnel}
 srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -23,6 +24,14 @@ for t in "$srcdir"/tests/stdlib/*.pipe; do
      out2=$("$FUNNEL" test "$tmp/$n.pipec" 2>&1) &&
      [ "$(echo "$out" | tail -n 1)" = "$(echo "$out2" | tail -n 1)" ]; then ok
   else bad "funnel test $n.pipec differs from the source's"; fi
+done
+# the examples of docs/stdlib.md check clean
+awk -v dir="$tmp" '/^```pipe$/ { n++; f = dir "/doc" n ".pipe"; inb = 1; next }
+  /^```/ { inb = 0; next } inb { print > f }' "$srcdir/docs/stdlib.md"
+for e in "$tmp"/doc*.pipe; do
+  [ -e "$e" ] || { bad "no examples in docs/stdlib.md"; break; }
+  out=$("$FUNNEL" check -W error --no-color "$e" 2>&1)
+  if [ $? -eq 0 ] && [ -z "$out" ]; then ok; else bad "docs/stdlib.md example $(basename "$e")"; echo "$out"; fi
 done
 for p in "$srcdir"/pipelines/*.pipe; do
   if grep -q '^import std\.' "$p"; then ok; else bad "$p imports no stdlib module"; fi
