@@ -103,9 +103,7 @@ static int begin(Engine *e) {
   }
   /* the command's number, committed with it: processed again after a
   ** crash, it gets the same number, so its effects the same keys */
-  const char *v = NULL;
-  e->cmd_id = e->st->ops->meta_get(e->st, "command", &v, &e->cmd) == ST_OK && v ? atoll(v) + 1 : 1;
-  e->st->ops->meta_put(e->st, "command", arena_printf(&e->cmd, "%lld", (long long)e->cmd_id));
+  if (e->st->ops->next_command(e->st, &e->cmd_id) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
   return 0;
 }
 
@@ -404,19 +402,58 @@ static int check_required(Engine *e, const RecordInfo *ri) {
   return 0;
 }
 
+/* Can a new record's fields go into its INSERT? Each settable, and each
+** given once (else they are set one by one, as an update would). */
+static bool insertable(const Engine *e, int entity, const FieldSet *fields, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (fields[i].field >= e->ch->nfields) return false;
+    const FieldDef *fd = &e->ch->fields[fields[i].field];
+    if (fd->entity != entity || fd->readonly || fd->computed >= 0) return false;
+    for (size_t k = 0; k < i; k++)
+      if (fields[k].field == fields[i].field) return false;
+  }
+  return true;
+}
+
+/* check_required for a record just created with `fields`: the values are
+** known, nothing to read. */
+static int check_required_given(Engine *e, int entity, const FieldSet *fields, size_t n) {
+  const EntityDef *ed = &e->ch->entities[entity];
+  for (uint32_t k = 0; k < ed->nfields; k++) {
+    const FieldDef *f = &e->ch->fields[ed->first_field + k];
+    if (!f->required || f->readonly || f->builtin || f->computed >= 0) continue;
+    const Value *v = NULL;
+    for (size_t i = 0; i < n; i++)
+      if (fields[i].field == ed->first_field + k) v = &fields[i].value;
+    if (!v || empty(v)) return eng_fail(e, 1, "«%s» is required", f->title);
+  }
+  return 0;
+}
+
 int engine_create(Engine *e, int entity, const char *ref, int32_t stage, const FieldSet *fields,
                   size_t n, const char *by, const char **ref_out) {
   if (begin(e) != 0) return end(e, -1);
   int64_t id;
-  int rc = e->st->ops->create(e->st, entity, ref, -1, engine_now(e), &id);
+  /* the fields go into the record's INSERT when they can; their `set`
+  ** effects are the same as when they are set one by one */
+  bool direct = insertable(e, entity, fields, n);
+  int rc = direct ? e->st->ops->create_with(e->st, entity, ref, -1, engine_now(e), fields, n, &id)
+                  : e->st->ops->create(e->st, entity, ref, -1, engine_now(e), &id);
   if (rc == ST_CONFLICT) return end(e, eng_fail(e, -1, "a record '%s' exists already", ref));
   if (rc != ST_OK) return end(e, eng_fail(e, -1, "%s", store_error(e->st)));
   RecordInfo ri;
   if (eng_info(e, id, &ri) != 0) return end(e, -1);
   if (ref_out) *ref_out = ri.ref;
   eng_effect_create(e, &ri, stage);
-  if (set_fields(e, id, fields, n) != 0) return end(e, -1);
-  if (check_required(e, &ri) != 0) return end(e, 1);
+  if (direct) {
+    Value none = v_null();
+    for (size_t i = 0; i < n; i++)
+      if (!value_eq(&none, &fields[i].value)) eng_effect_set(e, id, fields[i].field, &fields[i].value);
+    if (check_required_given(e, entity, fields, n) != 0) return end(e, 1);
+  } else {
+    if (set_fields(e, id, fields, n) != 0) return end(e, -1);
+    if (check_required(e, &ri) != 0) return end(e, 1);
+  }
   /* a new record's fields are not changes, but its conditions are tried */
   e->changed.len = 0;
   Changed touched = {id, UINT32_MAX};

@@ -50,11 +50,7 @@ typedef void (*EffectSink)(void *ud, const EngineEffect *e);
 
 typedef struct Engine Engine;
 
-/* A field to set: by id, with its value. */
-typedef struct FieldSet {
-  uint32_t field;
-  Value value;
-} FieldSet;
+/* FieldSet (a field to set: by id, with its value) is in store/store.h. */
 
 Engine *engine_new(const Chunk *ch, Store *st);
 void engine_free(Engine *e);

@@ -93,6 +93,7 @@ VmHost eng_host(Engine *e);
 int eng_set(Engine *e, int64_t rec, uint32_t field, const Value *v);
 bool eng_user_has_role(Engine *e, const char *user, uint32_t role);
 void eng_effect_move(Engine *e, const RecordInfo *ri, int32_t stage);
+void eng_effect_set(Engine *e, int64_t rec, uint32_t field, const Value *v);
 void eng_effect_create(Engine *e, const RecordInfo *ri, int32_t stage);
 void eng_log(Engine *e, const char *what, int64_t rec, const char *detail);
 void eng_log_command(Engine *e, const char *op, const char *ref, int rc);

@@ -272,12 +272,17 @@ int eng_set(Engine *e, int64_t rec, uint32_t field, const Value *v) {
   if (e->st->ops->set(e->st, rec, field, v) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
   Changed c = {rec, field};
   vec_push(&e->changed, c);
+  eng_effect_set(e, rec, field, v);
+  return 0;
+}
+
+void eng_effect_set(Engine *e, int64_t rec, uint32_t field, const Value *v) {
+  const FieldDef *fd = &e->ch->fields[field];
   json_t *j = json_object();
   json_object_set_new(j, "field", json_pack("{s:s,s:s}", "id", fd->name, "title", fd->title));
   json_object_set_new(j, "value", eng_value_json(e, v));
   add_effect(e, "set", rec, j, -1);
   e->effects.items[e->effects.len - 1].field = (int32_t)field;
-  return 0;
 }
 
 /* Sets the fields of an object {name: value} on a record of `entity`. */

@@ -29,6 +29,12 @@ enum {
 
 typedef struct Store Store;
 
+/* A field to set: by id, with its value. */
+typedef struct FieldSet {
+  uint32_t field;
+  Value value;
+} FieldSet;
+
 /* A record's place in its pipeline and its bookkeeping. */
 typedef struct RecordInfo {
   int64_t id;
@@ -102,6 +108,10 @@ typedef struct StoreOps {
 
   /* records */
   int (*create)(Store *s, int entity, const char *ref, int32_t stage, int64_t now, int64_t *id);
+  /* the same, with the new record's first field values written in its
+  ** INSERT (a field given twice: the last value) */
+  int (*create_with)(Store *s, int entity, const char *ref, int32_t stage, int64_t now,
+                     const FieldSet *fields, size_t n, int64_t *id);
   int (*find)(Store *s, const char *ref, RecordInfo *out, Arena *a);
   int (*info)(Store *s, int64_t id, RecordInfo *out, Arena *a);
   int (*get)(Store *s, int64_t id, uint32_t field, Value *out, Arena *a);
@@ -145,6 +155,12 @@ typedef struct StoreOps {
   /* after a delivery attempt: status "delivered" (at `now`), "pending"
   ** (retry at next_try) or "dead"; counts the attempt */
   int (*outbox_mark)(Store *s, int64_t id, const char *status, int64_t next_try, int64_t now);
+
+  /* the next command number (meta "command"): read once per transaction,
+  ** kept in memory and written back at commit, so that it is durable with
+  ** the commands that used it; a savepoint's rollback gives back the
+  ** numbers its command took */
+  int (*next_command)(Store *s, int64_t *id);
 
   /* settings that survive restarts (the virtual clock, the pack's version) */
   int (*meta_get)(Store *s, const char *key, const char **value, Arena *a);

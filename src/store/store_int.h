@@ -27,6 +27,7 @@ typedef enum RecordProp {
 typedef struct FieldCol {
   char *col;            /* "f_sum" */
   uint8_t prop;         /* RecordProp */
+  uint16_t ins_param;   /* its parameter in the entity's full INSERT (0: none) */
   sqlite3_stmt *get, *set, *refs;
 } FieldCol;
 
@@ -115,12 +116,17 @@ typedef struct SqlStore {
   const char *path;
   FieldCol *cols;              /* one per chunk field */
   sqlite3_stmt **ent_insert;   /* per entity: INSERT INTO "deal"(id) */
+  sqlite3_stmt **ent_insert_all;  /* per entity: the same with every column */
   char **stage_names;          /* per stage: "direction.stage" */
   sqlite3_stmt *st[SQ__COUNT];
   /* timer ids: a sequence kept in meta ("timer_seq"), read once per
   ** transaction and written back at commit */
   int64_t timer_seq;
   bool seq_loaded, seq_dirty;
+  /* command numbers: the same, in meta "command"; `sp_*`: as they were
+  ** when the command's savepoint was opened, for its rollback */
+  int64_t cmd_seq, sp_cmd_seq;
+  bool cmd_loaded, cmd_dirty, sp_cmd_loaded, sp_cmd_dirty;
   /* the record cache (above), and by ref: a hash of the ref to an id */
   uint32_t rc_gen;
   RecCacheEnt *rcache;         /* REC_CACHE entries */

@@ -180,14 +180,26 @@ static void rc_read(const RecCacheEnt *c, RecordInfo *out, Arena *a) {
 
 /* ---- transactions ---------------------------------------------------------------------- */
 
-static int write_timer_seq(SqlStore *s) {
+static int write_seq(SqlStore *s, const char *key, int64_t v) {
   char buf[32];
-  snprintf(buf, sizeof buf, "%lld", (long long)s->timer_seq);
+  snprintf(buf, sizeof buf, "%lld", (long long)v);
   sqlite3_stmt *st = st_stmt(s, SQ_META_PUT);
   if (!st) return ST_ERR;
-  sqlite3_bind_text(st, 1, "timer_seq", -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, buf, -1, SQLITE_TRANSIENT);
-  return st_run(s, st, "saving the timer sequence");
+  return st_run(s, st, "saving a sequence");
+}
+
+/* A sequence kept in meta: its value, 0 when it is not there yet. */
+static int read_seq(SqlStore *s, const char *key, int64_t *v) {
+  sqlite3_stmt *st = st_stmt(s, SQ_META_GET);
+  if (!st) return ST_ERR;
+  sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+  int rc = st_row(s, st, "reading a sequence");
+  if (rc < 0) return rc;
+  *v = rc ? sqlite3_column_int64(st, 0) : 0;
+  if (rc) sqlite3_reset(st);
+  return ST_OK;
 }
 
 static int sq_begin(Store *store) {
@@ -196,6 +208,7 @@ static int sq_begin(Store *store) {
   sqlite3_stmt *st = st_stmt(s, SQ_BEGIN);
   if (!st) return ST_ERR;
   s->seq_loaded = s->seq_dirty = false;
+  s->cmd_loaded = s->cmd_dirty = false;
   rc_clear(s);
   return st_run(s, st, "begin");
 }
@@ -203,6 +216,7 @@ static int sq_begin(Store *store) {
 static int sq_rollback(Store *store) {
   SqlStore *s = S(store);
   s->seq_loaded = s->seq_dirty = false;
+  s->cmd_loaded = s->cmd_dirty = false;
   rc_clear(s);
   if (sqlite3_get_autocommit(s->db)) return ST_OK; /* nothing open (SQLite may have rolled back) */
   sqlite3_stmt *st = st_stmt(s, SQ_ROLLBACK);
@@ -212,11 +226,12 @@ static int sq_rollback(Store *store) {
 static int sq_commit(Store *store) {
   SqlStore *s = S(store);
   if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "commit: no transaction is open");
-  int rc = s->seq_dirty ? write_timer_seq(s) : ST_OK;
+  int rc = s->seq_dirty ? write_seq(s, "timer_seq", s->timer_seq) : ST_OK;
+  if (!rc && s->cmd_dirty) rc = write_seq(s, "command", s->cmd_seq);
   sqlite3_stmt *st = rc ? NULL : st_stmt(s, SQ_COMMIT);
   if (!st) return ST_ERR;
   rc = st_run(s, st, "commit");
-  if (!rc) s->seq_dirty = false;
+  if (!rc) s->seq_dirty = s->cmd_dirty = false;
   rc_clear(s);
   return rc;
 }
@@ -227,6 +242,9 @@ static int sq_commit(Store *store) {
 static int sq_savepoint(Store *store) {
   SqlStore *s = S(store);
   if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "savepoint: no transaction is open");
+  s->sp_cmd_seq = s->cmd_seq;
+  s->sp_cmd_loaded = s->cmd_loaded;
+  s->sp_cmd_dirty = s->cmd_dirty;
   sqlite3_stmt *st = st_stmt(s, SQ_SAVEPOINT);
   return st ? st_run(s, st, "savepoint") : ST_ERR;
 }
@@ -240,6 +258,9 @@ static int sq_release(Store *store) {
 static int sq_rollback_to(Store *store) {
   SqlStore *s = S(store);
   rc_clear(s); /* what the command read or wrote is undone */
+  s->cmd_seq = s->sp_cmd_seq;
+  s->cmd_loaded = s->sp_cmd_loaded;
+  s->cmd_dirty = s->sp_cmd_dirty;
   /* SQLite may have rolled the whole transaction back (a full disk, I/O) */
   if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "the group's transaction was lost");
   sqlite3_stmt *st = st_stmt(s, SQ_ROLLBACK_TO);
@@ -697,8 +718,78 @@ static bool stage_ok(const SqlStore *s, int32_t stage, int entity) {
          ch->directions[ch->stages[stage].direction].entity == entity;
 }
 
-static int sq_create(Store *store, int entity, const char *ref, int32_t stage, int64_t now,
-                     int64_t *id) {
+/* The entity's full INSERT: id and every column, each field's parameter
+** noted in its FieldCol. */
+static sqlite3_stmt *insert_all(SqlStore *s, int entity) {
+  if (s->ent_insert_all[entity]) return s->ent_insert_all[entity];
+  const Chunk *ch = s->base.ch;
+  const EntityDef *ed = &ch->entities[entity];
+  StrBuf cols = {0}, params = {0};
+  int n = 1;
+  sb_puts(&cols, "id");
+  sb_puts(&params, "?1");
+  for (uint32_t i = ed->first_field; i < ed->first_field + ed->nfields && i < ch->nfields; i++) {
+    FieldCol *c = &s->cols[i];
+    if (!c->col) continue;
+    c->ins_param = (uint16_t)++n;
+    sb_printf(&cols, ", \"%s\"", c->col);
+    sb_printf(&params, ", ?%d", n);
+    if (ch->fields[i].type.kind == V_MONEY) {
+      sb_printf(&cols, ", \"%s__cur\"", c->col);
+      sb_printf(&params, ", ?%d", ++n);
+    }
+  }
+  StrBuf sql = {0};
+  sb_printf(&sql, "INSERT INTO \"%s\"(%s) VALUES (%s)", ed->name, sb_str(&cols), sb_str(&params));
+  prepare(s, &s->ent_insert_all[entity], sb_str(&sql));
+  sb_free(&sql);
+  sb_free(&cols);
+  sb_free(&params);
+  return s->ent_insert_all[entity];
+}
+
+/* The entity row of a new record, with its first field values. */
+static int insert_entity_row(SqlStore *s, int entity, int64_t rid, const FieldSet *fields, size_t n) {
+  const Chunk *ch = s->base.ch;
+  char sql[128];
+  sqlite3_stmt *st;
+  if (!n) {
+    snprintf(sql, sizeof sql, "INSERT INTO \"%s\"(id) VALUES (?1)", ch->entities[entity].name);
+    st = prepare(s, &s->ent_insert[entity], sql);
+    if (!st) return ST_ERR;
+    sqlite3_bind_int64(st, 1, rid);
+    return st_run(s, st, "create");
+  }
+  st = insert_all(s, entity);
+  if (!st) return ST_ERR;
+  int rc = ST_OK;
+  for (size_t k = 0; k < n && !rc; k++) {
+    uint32_t field = fields[k].field;
+    if (field >= ch->nfields || ch->fields[field].entity != entity) {
+      rc = st_fail(s, ST_ERR, "create: field %u is not a field of a %s", field, ch->entities[entity].name);
+      break;
+    }
+    const FieldDef *f = &ch->fields[field];
+    FieldCol *c = &s->cols[field];
+    if (!c->col) {
+      rc = st_fail(s, ST_ERR, "%s.%s is %s: it cannot be set", ch->entities[entity].name, f->name,
+                   f->computed >= 0 ? "computed" : "read-only");
+      break;
+    }
+    Value ok_v;
+    rc = conform(s, f, f->type, &fields[k].value, &ok_v);
+    if (!rc) rc = bind_field(s, st, c->ins_param, f, &ok_v);
+  }
+  if (!rc) {
+    sqlite3_bind_int64(st, 1, rid);
+    rc = st_run(s, st, "create");
+  }
+  sqlite3_clear_bindings(st); /* every column NULL again; lists' JSON freed */
+  return rc;
+}
+
+static int sq_create_with(Store *store, int entity, const char *ref, int32_t stage, int64_t now,
+                          const FieldSet *fields, size_t nfields, int64_t *id) {
   SqlStore *s = S(store);
   const Chunk *ch = s->base.ch;
   if (entity < 0 || (uint32_t)entity >= ch->nentities)
@@ -742,12 +833,7 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
     if (rc) return tx_end(s, own, rc);
     ref = made;
   }
-  char sql[128];
-  snprintf(sql, sizeof sql, "INSERT INTO \"%s\"(id) VALUES (?1)", ch->entities[entity].name);
-  st = prepare(s, &s->ent_insert[entity], sql);
-  if (!st) return tx_end(s, own, ST_ERR);
-  sqlite3_bind_int64(st, 1, rid);
-  rc = st_run(s, st, "create");
+  rc = insert_entity_row(s, entity, rid, fields, nfields);
   if (!rc && stage >= 0) {
     st = st_stmt(s, SQ_HIST_OPEN);
     if (!st) return tx_end(s, own, ST_ERR);
@@ -764,6 +850,11 @@ static int sq_create(Store *store, int entity, const char *ref, int32_t stage, i
     rc_put(s, &ri);
   }
   return tx_end(s, own, rc);
+}
+
+static int sq_create(Store *store, int entity, const char *ref, int32_t stage, int64_t now,
+                     int64_t *id) {
+  return sq_create_with(store, entity, ref, stage, now, NULL, 0, id);
 }
 
 /* Reads a RecordInfo from a REC_BY_* row and resets the statement. */
@@ -1116,13 +1207,8 @@ static int sq_get_user(Store *store, const char *id, UserRow *out, Arena *a) {
 ** it since our last transaction). */
 static int next_timer_id(SqlStore *s, int64_t *id) {
   if (!s->seq_loaded) {
-    sqlite3_stmt *st = st_stmt(s, SQ_META_GET);
-    if (!st) return ST_ERR;
-    sqlite3_bind_text(st, 1, "timer_seq", -1, SQLITE_STATIC);
-    int rc = st_row(s, st, "timer sequence");
-    if (rc < 0) return rc;
-    s->timer_seq = rc ? sqlite3_column_int64(st, 0) : 0;
-    if (rc) sqlite3_reset(st);
+    int rc = read_seq(s, "timer_seq", &s->timer_seq);
+    if (rc) return rc;
     s->seq_loaded = true;
   }
   *id = ++s->timer_seq;
@@ -1259,6 +1345,21 @@ static int sq_answer_put(Store *store, int64_t record, const char *key, const Va
 
 /* ---- meta ------------------------------------------------------------------------------- */
 
+/* The next command number: as the timer ids, read once per transaction
+** and written back at commit (with the commands that used it). */
+static int sq_next_command(Store *store, int64_t *id) {
+  SqlStore *s = S(store);
+  if (sqlite3_get_autocommit(s->db)) return st_fail(s, ST_ERR, "next_command: no transaction is open");
+  if (!s->cmd_loaded) {
+    int rc = read_seq(s, "command", &s->cmd_seq);
+    if (rc) return rc;
+    s->cmd_loaded = true;
+  }
+  *id = ++s->cmd_seq;
+  s->cmd_dirty = true;
+  return ST_OK;
+}
+
 static int sq_meta_get(Store *store, const char *key, const char **value, Arena *a) {
   SqlStore *s = S(store);
   *value = NULL;
@@ -1296,11 +1397,14 @@ static void free_store(SqlStore *s) {
     }
   if (s->ent_insert)
     for (uint32_t i = 0; i < ch->nentities; i++) sqlite3_finalize(s->ent_insert[i]);
+  if (s->ent_insert_all)
+    for (uint32_t i = 0; i < ch->nentities; i++) sqlite3_finalize(s->ent_insert_all[i]);
   if (s->stage_names)
     for (uint32_t i = 0; i < ch->nstages; i++) free(s->stage_names[i]);
   if (s->db) sqlite3_close(s->db);
   free(s->cols);
   free(s->ent_insert);
+  free(s->ent_insert_all);
   free(s->stage_names);
   free(s->rcache);
   free(s->rc_byref);
@@ -1324,6 +1428,7 @@ static const StoreOps sqlite_ops = {
     .rollback_to = sq_rollback_to,
     .close = sq_close,
     .create = sq_create,
+    .create_with = sq_create_with,
     .find = sq_find,
     .info = sq_info,
     .get = sq_get,
@@ -1348,6 +1453,7 @@ static const StoreOps sqlite_ops = {
     .outbox_put = sq_outbox_put,
     .outbox_list = sq_outbox_list,
     .outbox_mark = sq_outbox_mark,
+    .next_command = sq_next_command,
     .meta_get = sq_meta_get,
     .meta_put = sq_meta_put,
 };
@@ -1384,6 +1490,7 @@ Store *store_open_sqlite(const Chunk *ch, const char *path, char *err, size_t er
     snprintf(s->stage_names[i], n, "%s.%s", d, ch->stages[i].name);
   }
   s->ent_insert = xcalloc(ch->nentities ? ch->nentities : 1, sizeof *s->ent_insert);
+  s->ent_insert_all = xcalloc(ch->nentities ? ch->nentities : 1, sizeof *s->ent_insert_all);
   s->rcache = xcalloc(REC_CACHE, sizeof *s->rcache);
   s->rc_byref = xcalloc(REC_CACHE, sizeof *s->rc_byref);
   s->rc_gen = 1;
