@@ -23,6 +23,7 @@ static void check_bodies(Checker *c) {
   Ctx none = {.place = PL_TOP};
   c->cx = &none;
   for (size_t i = 0; i < m->funcs.len; i++) chk_function(c, m->funcs.items[i]);
+  chk_function_effects(c);
   for (int k = 0; k < E__COUNT; k++) {
     Entity *e = &m->entities[k];
     Ctx cx = {.place = PL_ENTITY, .self = e, .pure = true};

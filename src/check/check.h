@@ -105,6 +105,7 @@ typedef struct FuncDef {
   Type *ret;
   bool pure;
   bool test_only;      /* builtins that read test effects */
+  Node *acts;          /* a user function that acts: its first action, or the call that acts */
   int index;
 } FuncDef;
 

@@ -53,6 +53,9 @@ typedef struct Checker {
   NameVec ask_names;  /* names bound by `let x = ask`, for `answer` */
 } Checker;
 
+/* stmts.c: marks the user functions that act (FuncDef.acts), after their bodies are checked */
+void chk_function_effects(Checker *c);
+
 /* expand.c: replaces every `use` by a copy of its behavior's items */
 void expand_behaviors(Checker *c);
 

@@ -441,6 +441,11 @@ static Type *check_call(Checker *c, Node *e) {
                "native '%s' is not declared pure, so it cannot be called in a condition or a "
                "computed field",
                f->name);
+  if (f->kind == FK_USER && f->acts && c->cx && c->cx->pure) {
+    diag_error(c->d, e->span, D_NOT_HERE,
+               "%s() acts, so it cannot be called in a condition or a computed field", f->name);
+    diag_note(c->d, f->acts->span, "it acts here");
+  }
   return f->ret;
 }
 

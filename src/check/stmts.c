@@ -539,6 +539,43 @@ void chk_stage_items(Checker *c, Stage *s) {
 
 /* ---- functions and tests ------------------------------------------------------ */
 
+/* The first action in n (a statement, an expression, a list of them), or
+** a call of a function that acts; NULL if there is none. */
+static Node *first_action(Node *n) {
+  for (; n; n = n->next) {
+    switch (n->kind) {
+    case N_NOTIFY: case N_TASK: case N_MESSAGE: case N_DOCUMENT: case N_WEBHOOK: case N_MOVE:
+    case N_DELETE: case N_SET: case N_CREATE: case N_ASK: case N_CONVERT:
+      return n;
+    case N_CALL:
+      if (n->symk == SYM_FUNC) {
+        FuncDef *f = n->sym;
+        if ((f->kind == FK_EXTERN && !f->pure) || (f->kind == FK_USER && f->acts)) return n;
+      }
+      break;
+    default: break;
+    }
+    Node *x;
+    if ((x = first_action(n->a)) || (x = first_action(n->b)) || (x = first_action(n->c)) ||
+        (x = first_action(n->d)) || (x = first_action(n->list)))
+      return x;
+  }
+  return NULL;
+}
+
+void chk_function_effects(Checker *c) {
+  /* to a fixed point: a function that calls one that acts acts too */
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t i = 0; i < c->m->funcs.len; i++) {
+      FuncDef *f = c->m->funcs.items[i];
+      if (f->kind != FK_USER || f->acts) continue;
+      f->acts = first_action(f->decl->b);
+      changed |= f->acts != NULL;
+    }
+  }
+}
+
 void chk_function(Checker *c, FuncDef *f) {
   if (f->kind != FK_USER) return;
   Ctx cx = {.place = PL_FUNC, .ret = f->ret};
