@@ -51,9 +51,12 @@ int cmd_document(int argc, char **argv) {
               : params[0] == '@'    ? json_load_file(params + 1, 0, &je)
                                     : json_loads(params, 0, &je);
   if (!p) {
-    fprintf(stderr, "funnel: document: --params: %s%s%s (line %d, column %d)\n",
-            params[0] == '@' ? params + 1 : "", params[0] == '@' ? ": " : "", je.text, je.line,
-            je.column);
+    if (je.line > 0)
+      fprintf(stderr, "funnel: document: --params: %s%s%s (line %d, column %d)\n",
+              params[0] == '@' ? params + 1 : "", params[0] == '@' ? ": " : "", je.text, je.line,
+              je.column);
+    else /* the file could not be read: jansson's text names it */
+      fprintf(stderr, "funnel: document: --params: %s\n", je.text);
     return 1;
   }
   if (!json_is_object(p)) {

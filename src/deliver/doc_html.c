@@ -51,7 +51,7 @@ typedef struct P {
   int table_depth, in_row, in_cell, in_thead;
   size_t table;               /* the index of the table block being built */
   HtmlAlign cell_align;
-  int cell_colspan, cell_header;
+  int cell_colspan, cell_header, cell_nowrap;
 } P;
 
 /* ---- output ------------------------------------------------------------------------------- */
@@ -125,19 +125,25 @@ static void begin_content(P *p) {
 /* Appends text that is already decoded, collapsing white space. */
 static void add_text(P *p, const char *t, size_t n) {
   StrBuf run = {0};
+  int lead = 0; /* a space before the run: it goes in with the styles before it */
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)t[i];
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c < 0x20 || c == 0x7f) {
       if (!p->line_start) p->pending_space = 1;
       continue;
     }
-    if (p->pending_space && (p->has_text || run.len)) sb_putc(&run, ' ');
+    if (p->pending_space && run.len) sb_putc(&run, ' ');
+    else if (p->pending_space && p->has_text) lead = 1;
     p->pending_space = 0;
     p->line_start = 0;
     sb_putc(&run, (char)c);
   }
   if (run.len) {
     begin_content(p);
+    if (lead) { /* between runs of different styles a space has neither */
+      if (style_now(p) != p->span) close_span(p);
+      sb_putc(&p->cur, ' ');
+    }
     sync_span(p);
     char *e = g_markup_escape_text(run.s, (gssize)run.len);
     sb_puts(&p->cur, e);
@@ -225,7 +231,7 @@ static void end_cell(P *p) {
     r->cap = r->cap ? r->cap * 2 : 8;
     r->cells = xrealloc(r->cells, r->cap * sizeof *r->cells);
   }
-  r->cells[r->n++] = (HtmlCell){m, p->cell_align, p->cell_colspan, p->cell_header};
+  r->cells[r->n++] = (HtmlCell){m, p->cell_align, p->cell_colspan, p->cell_header, p->cell_nowrap};
   if (p->cell_header && p->count[0] > 0) p->count[0]--; /* a <th>'s bold ends with it */
   p->in_cell = 0;
 }
@@ -242,6 +248,7 @@ static void start_cell(P *p, HtmlAlign align, int colspan, int header) {
   p->cell_align = align;
   p->cell_colspan = colspan;
   p->cell_header = header;
+  p->cell_nowrap = 0;
 }
 
 static void end_row(P *p) {
@@ -434,6 +441,8 @@ static void open_tag(P *p, const char *tag, const char *a, const char *e) {
       char v[32];
       int span = attr(a, e, "colspan", v, sizeof v) ? atoi(v) : 1;
       start_cell(p, al, span < 1 ? 1 : span > 64 ? 64 : span, tag[1] == 'h');
+      p->cell_nowrap = attr(a, e, "nowrap", v, sizeof v) ||
+                       (attr(a, e, "class", v, sizeof v) && has_word(v, "nowrap"));
       if (tag[1] == 'h') p->count[0]++;
       return;
     }

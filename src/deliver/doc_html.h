@@ -22,6 +22,7 @@ typedef struct HtmlCell {
   HtmlAlign align;
   int colspan;                /* 1 or more */
   int header;                 /* a <th> */
+  int nowrap;                 /* nowrap or class="nowrap": never narrower than its text */
 } HtmlCell;
 
 typedef struct HtmlRow {

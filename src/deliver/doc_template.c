@@ -20,6 +20,7 @@
 
 typedef enum { N_TEXT, N_VALUE, N_IF, N_EACH, N_PARTIAL } NodeKind;
 typedef enum { F_NONE, F_MONEY, F_WORDS, F_DATE, F_LONGDATE } Filter;
+static const char *const filter_names[] = {"", "|money", "|words", "|date", "|longdate"};
 
 typedef struct TNode {
   NodeKind kind;
@@ -301,6 +302,9 @@ static TNode *parse_list(Src *s, End *end, int nest, const TNode *opened) {
         } else {
           own(s->t, pb.s);
           own(s->t, text);
+          size_t tl = strlen(text); /* a partial's last line break is the file's, not its text */
+          if (tl && text[tl - 1] == '\n') text[--tl] = 0;
+          if (tl && text[tl - 1] == '\r') text[--tl] = 0;
           TNode *n = node(s, N_PARTIAL);
           n->line = line;
           n->name = name;
@@ -654,8 +658,8 @@ static int render(Render *r, const TNode *n) {
       if (!v) {
         StrBuf k = {0};
         known_names(r, &k);
-        fail(r->t, "%s:%d: no param '%s' for {{%s}} (the params are: %s)", n->path, n->line,
-             n->name, n->name, k.s);
+        fail(r->t, "%s:%d: no param '%s' for {{%s%s}} (the params are: %s)", n->path, n->line,
+             n->name, n->name, filter_names[n->filter], k.s);
         sb_free(&k);
         return -1;
       }

@@ -165,12 +165,29 @@ static int span_of(const HtmlCell *c, int col, int ncols) {
   return col + s > ncols ? ncols - col : s;
 }
 
-/* Column widths: each column's natural width (its widest cell that spans
-** one column, unwrapped), the widest column stretched to the full width;
-** when they do not fit, the columns narrower than an equal share keep
-** their width and the others share the rest in proportion. */
+/* The widest line of a layout (its widest word when laid out narrow). */
+static double widest_line(PangoLayout *l) {
+  double w = 0;
+  PangoLayoutIter *it = pango_layout_get_iter(l);
+  do {
+    PangoRectangle lg;
+    pango_layout_iter_get_line_extents(it, NULL, &lg);
+    if ((double)lg.width / PANGO_SCALE > w) w = (double)lg.width / PANGO_SCALE;
+  } while (pango_layout_iter_next_line(it));
+  pango_layout_iter_free(it);
+  return w;
+}
+
+/* Column widths, much as browsers lay out tables: each column has a
+** natural width (its widest cell spanning one column, unwrapped) and a
+** minimum (its widest word). When the natural widths fit, the widest
+** column takes the rest of the line; otherwise each column gets its
+** minimum plus a share of the space left in proportion to what it lacks;
+** when even the minimums do not fit, they shrink in proportion (and the
+** words break). */
 static void col_widths(R *r, const HtmlBlock *t, int ncols, double *w) {
-  for (int c = 0; c < ncols; c++) w[c] = MIN_COL;
+  double min[MAX_COLS];
+  for (int c = 0; c < ncols; c++) w[c] = min[c] = MIN_COL;
   for (size_t i = 0; i < t->nrows; i++) {
     const HtmlRow *row = &t->rows[i];
     int col = 0;
@@ -178,33 +195,34 @@ static void col_widths(R *r, const HtmlBlock *t, int ncols, double *w) {
       const HtmlCell *c = &row->cells[k];
       int s = span_of(c, col, ncols);
       if (s == 1) {
-        PangoLayout *l = layout(r, c->markup, sizes[0], -1, c->align);
-        PangoRectangle lg;
-        pango_layout_get_extents(l, NULL, &lg);
-        double nat = (double)lg.width / PANGO_SCALE + 2 * CELL_PAD + 1;
-        if (nat > w[col]) w[col] = nat;
+        PangoLayout *l = layout(r, c->markup, sizes[0], -1, HA_LEFT);
+        double nat = widest_line(l) + 2 * CELL_PAD + 1;
+        pango_layout_set_width(l, 1);
+        pango_layout_set_wrap(l, PANGO_WRAP_WORD);
+        double mw = c->nowrap ? nat : widest_line(l) + 2 * CELL_PAD + 1;
         g_object_unref(l);
+        if (nat > w[col]) w[col] = nat;
+        if (mw > min[col]) min[col] = mw;
       }
       col += s;
     }
   }
-  double sum = 0;
-  for (int c = 0; c < ncols; c++) sum += w[c];
-  if (sum <= CONTENT_W) { /* the widest column (the description, say) takes the rest */
+  double sum = 0, summin = 0;
+  for (int c = 0; c < ncols; c++) {
+    if (min[c] > w[c]) w[c] = min[c];
+    sum += w[c];
+    summin += min[c];
+  }
+  if (sum <= CONTENT_W) {
     int wide = 0;
     for (int c = 1; c < ncols; c++)
       if (w[c] > w[wide]) wide = c;
     w[wide] += CONTENT_W - sum;
-    return;
-  }
-  double fair = CONTENT_W / ncols, small = 0, big = 0;
-  for (int c = 0; c < ncols; c++) {
-    if (w[c] <= fair) small += w[c];
-    else big += w[c];
-  }
-  for (int c = 0; c < ncols; c++) {
-    if (small >= CONTENT_W) w[c] *= CONTENT_W / sum;
-    else if (w[c] > fair) w[c] = (CONTENT_W - small) * w[c] / big;
+  } else if (summin >= CONTENT_W) {
+    for (int c = 0; c < ncols; c++) w[c] = min[c] * CONTENT_W / summin;
+  } else {
+    double extra = CONTENT_W - summin;
+    for (int c = 0; c < ncols; c++) w[c] = min[c] + (w[c] - min[c]) * extra / (sum - summin);
   }
 }
 
@@ -383,6 +401,11 @@ int doc_pdf_from_html(const char *html, size_t len, const char *pdf_path, char *
 
 /* A temporary file next to `path`, to be renamed over it when complete. */
 static FILE *open_temp(const char *path, char **tmp, char *err, size_t errlen) {
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) { /* a rename over it would fail at the end */
+    snprintf(err, errlen, "cannot write %s: %s", path, strerror(EISDIR));
+    return NULL;
+  }
   StrBuf b = {0};
   sb_printf(&b, "%s.tmpXXXXXX", path);
   int fd = mkstemp(b.s);
@@ -457,8 +480,10 @@ int doc_render(const char *template_dir, const char *template_name, json_t *para
 }
 
 void doc_shutdown(void) {
+  if (getenv("X_NONE")) return;
   pango_cairo_font_map_set_default(NULL);
-  cairo_debug_reset_static_data();
+  if (getenv("X_RESET")) cairo_debug_reset_static_data();
+  if (getenv("X_NOFC")) return;
   /* fontconfig comes with pango (not linked directly): release its cache if loaded */
   void (*fc_fini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
   if (fc_fini) fc_fini();

@@ -180,4 +180,75 @@ struct Store {
 Store *store_open_sqlite(const Chunk *ch, const char *path, char *err, size_t errlen);
 const char *store_error(const Store *s);
 
+/* ---- the outbox for delivery, without a pack (outbox_sqlite.c) ----------------------------
+**
+** `funnel deliver`, `funnel outbox` and `funnel inbox` work on a pack's
+** database without the pack: the effect's JSON has what delivery needs.
+** outbox_db_open opens the file with sqlite3 directly (same format, WAL,
+** synchronous=FULL, a busy timeout), refuses a file that is not a funnel
+** database, and migrates it for delivery (idempotently): the outbox gets
+** its `last_error` column and the `inbox` table (notifications, tasks and
+** questions stored for users) is created. docs/delivery.md has the states.
+** Every function returns ST_OK or an error code, the message in
+** outbox_db_error(). */
+typedef struct OutboxDb OutboxDb;
+
+typedef struct OutboxItem {
+  int64_t id;
+  const char *key, *kind, *json, *status;
+  int64_t record;
+  const char *ref;       /* the record's ref, NULL for none */
+  int64_t created;
+  int attempts;          /* attempts started (a claim counts one) */
+  int64_t next_try;      /* pending: when it is due (a claimed row: when its lease ends) */
+  int64_t delivered;     /* 0 until delivered */
+  const char *last_error;
+} OutboxItem;
+
+typedef struct InboxItem {
+  int64_t id;
+  const char *key;       /* the effect's idempotency key */
+  const char *user, *kind, *text, *ref;   /* kind: notify, task, ask */
+  const char *json;      /* the effect as stored */
+  int64_t record;
+  int64_t due;           /* tasks: 0 when it has none */
+  int64_t created, delivered, done;   /* done: 0 while not done */
+  int open;              /* ask: 1 while waiting for its answer, 0 answered or closed; -1 others */
+} InboxItem;
+
+OutboxDb *outbox_db_open(const char *path, char *err, size_t errlen);
+void outbox_db_close(OutboxDb *db);
+const char *outbox_db_error(const OutboxDb *db);
+int outbox_db_begin(OutboxDb *db);
+int outbox_db_commit(OutboxDb *db);
+void outbox_db_rollback(OutboxDb *db);
+/* Claims up to `limit` due rows (pending, next_try <= now), oldest due
+** first, in a transaction of its own: each gets attempts + 1 and next_try
+** = now + lease, so that no other worker takes it while it is being sent
+** and a crash before it is marked leaves it pending, due again when the
+** lease ends. Rows in the arena. */
+int outbox_db_claim(OutboxDb *db, int64_t now, int64_t lease, int limit, OutboxItem **rows,
+                    size_t *n, Arena *a);
+/* Gives a claimed row back unsent (a stop): due at `now`, the attempt uncounted. */
+int outbox_db_release(OutboxDb *db, int64_t id, int64_t now);
+/* The end of an attempt: delivered at `now`; pending again at next_try
+** with the error; dead with the error. */
+int outbox_db_delivered(OutboxDb *db, int64_t id, int64_t now);
+int outbox_db_retry_at(OutboxDb *db, int64_t id, int64_t next_try, const char *error);
+int outbox_db_dead(OutboxDb *db, int64_t id, const char *error);
+/* A dead row back to pending, due at `now`, attempts from zero
+** (ST_NOTFOUND: no such row; ST_CONFLICT: it is not dead). */
+int outbox_db_revive(OutboxDb *db, int64_t id, int64_t now);
+/* The rows (status NULL: all), oldest first. */
+int outbox_db_list(OutboxDb *db, const char *status, OutboxItem **rows, size_t *n, Arena *a);
+/* The users who have role `role`. */
+int outbox_db_role_users(OutboxDb *db, const char *role, const char ***users, size_t *n, Arena *a);
+/* Stores an item for a user; the same key for the same user twice is
+** kept once. */
+int outbox_db_inbox_put(OutboxDb *db, const InboxItem *it);
+/* A user's items (user NULL: everyone's), oldest first. */
+int outbox_db_inbox_list(OutboxDb *db, const char *user, InboxItem **rows, size_t *n, Arena *a);
+/* Marks a task done at `now` (ST_NOTFOUND: no such item). */
+int outbox_db_inbox_done(OutboxDb *db, int64_t id, int64_t now);
+
 #endif
