@@ -7,6 +7,7 @@
 **   funnel disasm FILE               list the bytecode of a pack or a .pipec
 **   funnel test FILE...              run the packs' test blocks
 **   funnel run --db FILE PACK        JSON-lines commands on stdin (run.c)
+**   funnel outbox / deliver / inbox  delivery of effects (outbox.c)
 **   funnel parse FILE                print the syntax tree (for debugging)
 **
 ** Exit status: 0 success, 1 errors in the input, 2 usage errors.
@@ -22,6 +23,7 @@
 #include "bytecode/disasm.h"
 #include "check/check.h"
 #include "cli/document.h"
+#include "cli/outbox.h"
 #include "cli/run.h"
 #include "compile/compile.h"
 #include "graph/graph.h"
@@ -42,6 +44,10 @@ static void usage(FILE *out) {
         "  disasm FILE          list the bytecode of a pack or a .pipec file\n"
         "  test FILE...         run the test blocks of packs on a virtual clock\n"
         "  run --db FILE PACK   run JSON-line commands from stdin against a database\n"
+        "  outbox --db FILE     list the outbox: [--status S] [--json], or --retry ID\n"
+        "  deliver --db FILE --config FILE --once | --follow [--interval S]\n"
+        "                       deliver effects (e-mail, SMS, web hooks, documents...)\n"
+        "  inbox --db FILE      users' notifications, tasks and questions: [--user U] [--json]\n"
         "  document --template-dir DIR NAME --params JSON --html F --pdf F\n"
         "                       fill a document template, write HTML and PDF\n"
         "  parse FILE           print the syntax tree of a file\n"
@@ -421,6 +427,10 @@ static int cmd_parse(const Options *o) {
 
 int main(int argc, char **argv) {
   if (argc > 1 && !strcmp(argv[1], "document")) return cmd_document(argc - 1, argv + 1);
+  /* the delivery commands parse their own options (src/cli/outbox.c) */
+  if (argc > 1 && !strcmp(argv[1], "outbox")) return cmd_outbox(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], "deliver")) return cmd_deliver(argc - 1, argv + 1);
+  if (argc > 1 && !strcmp(argv[1], "inbox")) return cmd_inbox(argc - 1, argv + 1);
   Options o = {0};
   int rc = parse_args(argc, argv, &o);
   if (rc) return rc;
