@@ -80,6 +80,7 @@ struct Node {
   int depth;            /* expressions: the height of the subtree */
   Node *a, *b, *c, *d;
   Node *list;
+  Node *via;            /* an item copied from a behavior: the `use` that copied it */
   /* filled by the checker */
   Type *type;
   void *sym;

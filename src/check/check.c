@@ -34,13 +34,21 @@ static void check_bodies(Checker *c) {
         chk_expr_as(c, f->computed, f->type, arena_printf(c->a, "computed field '%s'", f->name));
     }
     cx.pure = false;
-    for (size_t i = 0; i < e->handlers.len; i++) chk_handler(c, e->handlers.items[i]);
+    for (size_t i = 0; i < e->handlers.len; i++) {
+      size_t before = c->d->len;
+      chk_handler(c, e->handlers.items[i]);
+      chk_note_use(c, before, e->handlers.items[i]);
+    }
   }
   for (size_t i = 0; i < m->directions.len; i++) {
     Direction *d = m->directions.items[i];
     Ctx cx = {.place = PL_DIRECTION, .self = d->entity, .dir = d};
     c->cx = &cx;
-    for (size_t k = 0; k < d->handlers.len; k++) chk_handler(c, d->handlers.items[k]);
+    for (size_t k = 0; k < d->handlers.len; k++) {
+      size_t before = c->d->len;
+      chk_handler(c, d->handlers.items[k]);
+      chk_note_use(c, before, d->handlers.items[k]);
+    }
     for (size_t k = 0; k < d->stages.len; k++) chk_stage_items(c, d->stages.items[k]);
   }
   Ctx top = {.place = PL_TOP};

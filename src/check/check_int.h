@@ -53,6 +53,9 @@ typedef struct Checker {
   NameVec ask_names;  /* names bound by `let x = ask`, for `answer` */
 } Checker;
 
+/* stmts.c: notes "in behavior X used here" on the diagnostics emitted since
+** `before` when `item` was copied from a behavior. */
+void chk_note_use(Checker *c, size_t before, const Node *item);
 /* stmts.c: marks the user functions that act (FuncDef.acts), after their bodies are checked */
 void chk_function_effects(Checker *c);
 

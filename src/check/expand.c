@@ -196,6 +196,8 @@ static Node *expand_use(Expander *x, Node *use, NodeKind where) {
   x->stack[x->depth++] = beh;
   items = expand_list(x, items, where);
   x->depth--;
+  /* the outermost `use` is the one to name in errors inside the copy */
+  for (Node *it = items; it; it = it->next) it->via = use;
   /* only handlers make sense outside a stage */
   if (where != N_STAGE) {
     NodeList keep = {0};

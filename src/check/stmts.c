@@ -497,22 +497,41 @@ static void check_trigger(Checker *c, Stage *s, Node *t) {
   *c->cx = saved;
 }
 
+void chk_note_use(Checker *c, size_t before, const Node *item) {
+  if (!item->via) return;
+  size_t end = c->d->len;
+  for (size_t k = before; k < end; k++)
+    if (c->d->items[k].sev != SEV_NOTE)
+      diag_note_to(c->d, (int)k, item->via->span, "in behavior '%s', used here", item->via->name);
+}
+
 void chk_stage_items(Checker *c, Stage *s) {
   Ctx cx = {.place = PL_STAGE, .self = s->dir->entity, .dir = s->dir, .stage = s};
   Ctx *saved = c->cx;
   c->cx = &cx;
-  for (size_t i = 0; i < s->handlers.len; i++) chk_handler(c, s->handlers.items[i]);
-  for (size_t i = 0; i < s->triggers.len; i++) check_trigger(c, s, s->triggers.items[i]);
+  for (size_t i = 0; i < s->handlers.len; i++) {
+    size_t before = c->d->len;
+    chk_handler(c, s->handlers.items[i]);
+    chk_note_use(c, before, s->handlers.items[i]);
+  }
+  for (size_t i = 0; i < s->triggers.len; i++) {
+    size_t before = c->d->len;
+    check_trigger(c, s, s->triggers.items[i]);
+    chk_note_use(c, before, s->triggers.items[i]);
+  }
   for (size_t i = 0; i < s->guards.len; i++) {
     Node *g = s->guards.items[i];
+    size_t before = c->d->len;
     cx.pure = true;
     chk_cond(c, g->a, "a guard");
     chk_expr_as(c, g->b, type_basic(T_TEXT), "a guard's message");
     cx.pure = false;
+    chk_note_use(c, before, g);
   }
   NodeVec seen = {0};
   for (size_t i = 0; i < s->requires.len; i++) {
     Node *r = s->requires.items[i];
+    size_t before = c->d->len;
     for (Node *n = r->list; n; n = n->next) {
       Field *f = sym_need_field(c, s->dir->entity, n->span, n->name);
       if (!f) continue;
@@ -527,6 +546,7 @@ void chk_stage_items(Checker *c, Stage *s) {
       n->sym = f;
     }
     if (r->b) chk_expr_as(c, r->b, type_basic(T_TEXT), "the message");
+    chk_note_use(c, before, r);
   }
   vec_free(&seen);
   for (size_t i = 0; i < s->access.len; i++) {

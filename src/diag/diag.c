@@ -116,6 +116,15 @@ void diag_note(Diag *d, Span span, const char *fmt, ...) {
   va_end(ap);
 }
 
+void diag_note_to(Diag *d, int parent, Span span, const char *fmt, ...) {
+  if (parent < 0 || (size_t)parent >= d->len) return;
+  va_list ap;
+  va_start(ap, fmt);
+  int k = push(d, SEV_NOTE, D__COUNT, span, true, vformat(fmt, ap));
+  va_end(ap);
+  d->items[k].parent = parent;
+}
+
 /* ---- ordering ---------------------------------------------------------- */
 
 /* Entries sort by their group's head (the error or warning a note belongs

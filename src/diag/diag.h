@@ -52,6 +52,9 @@ void diag_warning(Diag *d, Span span, DiagCode code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* Attaches a note to the last error or warning. */
 void diag_note(Diag *d, Span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Attaches a note to diagnostic `parent` (an index into items). */
+void diag_note_to(Diag *d, int parent, Span span, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* An error with no place in a source (a file that cannot be opened). */
 void diag_error_nospan(Diag *d, DiagCode code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -54,8 +54,15 @@ static inline Program *tu_load(const char *text) { return tu_load_n(text, strlen
 
 /* The S-expression dump of the program's declarations (heap). */
 static inline char *tu_dump(const Program *p) {
+  /* the main file's declarations: imported files (the stdlib's) are not the test's */
   char *s = NULL;
-  TU_CAPTURE(s, ast_dump(out, p->ast.decls));
+  TU_CAPTURE(s, for (Node *d = p->ast.decls; d; d = d->next) {
+    if (d->span.file != p->main_file) continue;
+    Node *nx = d->next;
+    d->next = NULL;
+    ast_dump(out, d);
+    d->next = nx;
+  });
   return s;
 }
 
