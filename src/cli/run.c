@@ -1240,33 +1240,11 @@ static int op_log(Run *R, json_t *cmd, json_t *res) {
 
 /* ---- the loop ----------------------------------------------------------------------------- */
 
-/* An effect line: "effect", "ref" and "at" first, then the rest as the
-** engine made it, without its internal timestamps. */
+/* An effect line, as the engine made it: "effect", "ref" and "at" first,
+** then the rest, without its internal timestamps (engine.h). */
 static void on_effect(void *ud, const EngineEffect *ef) {
   Run *R = ud;
-  json_t *j = json_loads(ef->json, 0, NULL);
-  if (!j) {
-    fprintf(R->out, "%s\n", ef->json);
-    return;
-  }
-  json_t *o = json_object();
-  static const char *const first[] = {"effect", "ref", "at"};
-  for (int i = 0; i < 3; i++) {
-    json_t *v = json_object_get(j, first[i]);
-    if (v) json_object_set(o, first[i], v);
-  }
-  const char *k;
-  json_t *v;
-  json_object_foreach(j, k, v) {
-    if (!strcmp(k, "effect") || !strcmp(k, "ref") || !strcmp(k, "at") || !strcmp(k, "at_ts") || !strcmp(k, "due_ts"))
-      continue;
-    json_object_set(o, k, v);
-  }
-  char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  if (s) fprintf(R->out, "%s\n", s);
-  free(s);
-  json_decref(o);
-  json_decref(j);
+  fprintf(R->out, "%s\n", ef->json ? ef->json : "{}");
 }
 
 /* A message as a JSON string; one cut short inside a UTF-8 sequence

@@ -77,6 +77,8 @@ void engine_free(Engine *e) {
   vec_free(&e->queue);
   vec_free(&e->effects);
   vec_free(&e->changed);
+  sb_free(&e->jbody);
+  sb_free(&e->jline);
   free(e->props);
   free(e);
 }

@@ -43,7 +43,9 @@ typedef struct EngineEffect {
   const char *text;
   int32_t stage;       /* move, create: the stage, -1 for none */
   int32_t field;       /* set: the field */
-  const char *json;    /* the whole effect as JSON */
+  const char *json;    /* the effect line as `funnel run` prints it ("effect", "ref"
+                          and "at" first, then the rest, without internal
+                          timestamps); NULL when no sink is set */
 } EngineEffect;
 
 typedef void (*EffectSink)(void *ud, const EngineEffect *e);

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "runtime/engine.h"
+#include "util/strbuf.h"
 #include "util/vec.h"
 #include "vm/vm_int.h"
 
@@ -69,6 +70,8 @@ struct Engine {
   int64_t replay_until;  /* a handler run again after an answer: effects up to
                             this ordinal were applied by the first run */
   Prop *props;
+  /* scratch for JSON text (host.c): an effect's fields, its line */
+  StrBuf jbody, jline;
   /* tests */
   bool in_test;
   const char *test_user;

@@ -10,10 +10,132 @@
 #include <string.h>
 
 #include "runtime/engine_int.h"
+#include "util/strbuf.h"
 
-/* ---- JSON for effects and the log ------------------------------------------------- */
+/* ---- JSON for effects and the log -------------------------------------------------
+**
+** The outbox rows, the log entries and the effect lines are written as
+** text straight into a buffer (no jansson tree built, dumped and parsed
+** again), byte for byte as jansson's compact dump of the same object
+** would be: the same escapes (\" \\ \b \f \n \r \t, \u00XX for the other
+** controls), UTF-8 as is, and a string that is not valid UTF-8 leaves its
+** key out (jansson refuses such a string). An effect line is built only
+** when a sink wants it. */
 
-const char *eng_iso(Engine *e, int64_t utc) {
+/* Appends the decimal digits of v. */
+static void jw_int(StrBuf *b, long long v) {
+  char buf[24], *p = buf + sizeof buf;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do *--p = (char)('0' + u % 10); while (u /= 10);
+  if (v < 0) *--p = '-';
+  sb_add(b, p, (size_t)(buf + sizeof buf - p));
+}
+
+/* The length of the UTF-8 sequence at s (at most n bytes), 0 if invalid
+** (as jansson's utf8_check_full: no overlongs, surrogates or > U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, size_t n) {
+  unsigned c = s[0];
+  size_t len;
+  uint32_t cp;
+  if (c < 0x80) return 1;
+  if (c < 0xC2 || c > 0xF4) return 0;
+  if (c < 0xE0) len = 2, cp = c & 0x1F;
+  else if (c < 0xF0) len = 3, cp = c & 0x0F;
+  else len = 4, cp = c & 0x07;
+  if (len > n) return 0;
+  for (size_t i = 1; i < len; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+      (cp >= 0xD800 && cp <= 0xDFFF))
+    return 0;
+  return len;
+}
+
+/* A JSON string; false (and nothing written) if s is not valid UTF-8. */
+static bool jw_str(StrBuf *b, const char *s, size_t n) {
+  const unsigned char *p = (const unsigned char *)s;
+  for (size_t i = 0; i < n;) {
+    size_t l = utf8_len(p + i, n - i);
+    if (!l) return false;
+    i += l;
+  }
+  sb_putc(b, '"');
+  size_t run = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned c = p[i];
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    sb_add(b, s + run, i - run);
+    run = i + 1;
+    switch (c) {
+    case '"': sb_puts(b, "\\\""); break;
+    case '\\': sb_puts(b, "\\\\"); break;
+    case '\b': sb_puts(b, "\\b"); break;
+    case '\f': sb_puts(b, "\\f"); break;
+    case '\n': sb_puts(b, "\\n"); break;
+    case '\r': sb_puts(b, "\\r"); break;
+    case '\t': sb_puts(b, "\\t"); break;
+    default: {
+      static const char hex[] = "0123456789ABCDEF";
+      char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      sb_add(b, u, 6);
+    }
+    }
+  }
+  sb_add(b, s + run, n - run);
+  sb_putc(b, '"');
+  return true;
+}
+
+static bool jw_cstr(StrBuf *b, const char *s) { return jw_str(b, s, strlen(s)); }
+
+/* `,"key":` (or without the comma at the start of an object) */
+static void jw_key(StrBuf *b, const char *key) {
+  if (b->len && b->s[b->len - 1] != '{') sb_putc(b, ',');
+  jw_cstr(b, key);
+  sb_putc(b, ':');
+}
+
+/* Drops what was written since `mark` (a value jansson would refuse). */
+static void jw_undo(StrBuf *b, size_t mark) {
+  b->len = mark;
+  if (b->s) b->s[mark] = '\0';
+}
+
+/* "key":"text", or nothing when the text is not UTF-8 */
+static void jw_kstr(StrBuf *b, const char *key, const char *s) {
+  size_t mark = b->len;
+  jw_key(b, key);
+  if (!jw_cstr(b, s)) jw_undo(b, mark);
+}
+
+/* "key":"text" or "key":null */
+static void jw_kstr_or_null(StrBuf *b, const char *key, const char *s) {
+  if (!s) {
+    jw_key(b, key);
+    sb_puts(b, "null");
+  } else {
+    jw_kstr(b, key, s);
+  }
+}
+
+/* {"id":..,"title":..}; false if either is not UTF-8 */
+static bool jw_id_title(StrBuf *b, const char *id, const char *title) {
+  size_t mark = b->len;
+  sb_puts(b, "{\"id\":");
+  if (!jw_cstr(b, id)) goto bad;
+  sb_puts(b, ",\"title\":");
+  if (!jw_cstr(b, title)) goto bad;
+  sb_putc(b, '}');
+  return true;
+bad:
+  jw_undo(b, mark);
+  return false;
+}
+
+/* ISO-8601 in the default calendar's zone into buf (at least 32 bytes). */
+static void iso_into(Engine *e, int64_t utc, char *buf) {
   int32_t off = vm_zone_offset(&e->vm, utc);
   int64_t local = utc + off;
   int64_t day = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
@@ -22,9 +144,124 @@ const char *eng_iso(Engine *e, int64_t utc) {
   unsigned m, d;
   civil_from_days(day, &y, &m, &d);
   int aoff = off < 0 ? -off : off;
-  return arena_printf(&e->cmd, "%04lld-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", (long long)y, m, d,
-                      (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60), off < 0 ? '-' : '+',
-                      aoff / 3600, aoff / 60 % 60);
+  if (y < 0 || y > 9999) {
+    snprintf(buf, 32, "%04lld-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", (long long)y, m, d, (int)(sod / 3600),
+             (int)(sod / 60 % 60), (int)(sod % 60), off < 0 ? '-' : '+', aoff / 3600 % 100, aoff / 60 % 60);
+    return;
+  }
+  int f[8] = {(int)y, (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60),
+              aoff / 3600 % 100, aoff / 60 % 60};
+  char *p = buf;
+  for (int i = 0; i < 8; i++) {
+    if (i == 0) {
+      *p++ = (char)('0' + f[0] / 1000);
+      *p++ = (char)('0' + f[0] / 100 % 10);
+    }
+    *p++ = (char)('0' + f[i] / 10 % 10);
+    *p++ = (char)('0' + f[i] % 10);
+    static const char sep[] = "--T::\0:";
+    if (i == 5) *p++ = off < 0 ? '-' : '+';
+    else if (i < 7 && sep[i]) *p++ = sep[i];
+  }
+  *p = '\0';
+}
+
+const char *eng_iso(Engine *e, int64_t utc) {
+  char buf[48];
+  iso_into(e, utc, buf);
+  return arena_strdup(&e->cmd, buf);
+}
+
+static void jw_kiso(Engine *e, StrBuf *b, const char *key, int64_t utc) {
+  char buf[48];
+  iso_into(e, utc, buf);
+  jw_key(b, key);
+  jw_cstr(b, buf);
+}
+
+/* A value as JSON text, as eng_value_json makes it; false where that
+** would be NULL (text that is not UTF-8), and then nothing is written. */
+static bool jw_value(Engine *e, StrBuf *b, const Value *v) {
+  const Chunk *ch = e->ch;
+  switch (v->type) {
+  case V_NULL: sb_puts(b, "null"); return true;
+  case V_BOOL: sb_puts(b, v->u.i ? "true" : "false"); return true;
+  case V_INT: jw_int(b, (long long)v->u.i); return true;
+  case V_DATETIME: {
+    char buf[48];
+    iso_into(e, v->u.i, buf);
+    return jw_cstr(b, buf);
+  }
+  case V_TEXT: case V_USER: return jw_str(b, v->u.t->s, v->u.t->len);
+  case V_ENUM: {
+    const char *s = vm_title(&e->vm, v, 1);
+    if (!s) {
+      sb_puts(b, "null");
+      return true;
+    }
+    return jw_cstr(b, s);
+  }
+  case V_STAGE:
+    if ((uint64_t)v->u.i < ch->nstages) {
+      const StageDef *s = &ch->stages[v->u.i];
+      StrBuf id = {0};
+      sb_printf(&id, "%s.%s", ch->directions[s->direction].name, s->name);
+      bool ok = jw_id_title(b, sb_str(&id), s->title);
+      sb_free(&id);
+      return ok;
+    }
+    sb_puts(b, "null");
+    return true;
+  case V_REC: {
+    RecordInfo ri;
+    if (e->st->ops->info(e->st, v->u.i, &ri, &e->cmd) != ST_OK) {
+      sb_puts(b, "null");
+      return true;
+    }
+    StrBuf t = {0};
+    sb_putc(&t, '@');
+    sb_puts(&t, ri.ref);
+    bool ok = jw_str(b, t.s, t.len);
+    sb_free(&t);
+    return ok;
+  }
+  case V_LIST: {
+    sb_putc(b, '[');
+    bool first = true;
+    for (uint32_t i = 0; i < v->u.l->len; i++) {
+      size_t m = b->len;
+      if (!first) sb_putc(b, ',');
+      if (jw_value(e, b, &v->u.l->items[i])) first = false;
+      else jw_undo(b, m); /* jansson leaves out what it cannot append */
+    }
+    sb_putc(b, ']');
+    return true;
+  }
+  case V_OBJ: {
+    sb_putc(b, '{');
+    for (uint32_t i = 0; i < v->u.o->len; i++) {
+      size_t m = b->len;
+      jw_key(b, v->u.o->keys[i]);
+      if (!jw_value(e, b, &v->u.o->vals[i])) jw_undo(b, m);
+    }
+    sb_putc(b, '}');
+    return true;
+  }
+  default: {
+    StrBuf t = {0};
+    vm_format(&e->vm, &t, v);
+    bool ok = jw_cstr(b, sb_str(&t));
+    sb_free(&t);
+    return ok;
+  }
+  }
+}
+
+/* "key":value, or nothing where eng_value_json would give NULL */
+static void jw_kvalue(Engine *e, StrBuf *b, const char *key, const Value *v) {
+  size_t mark = b->len;
+  jw_key(b, key);
+  if (!jw_value(e, b, v)) jw_undo(b, mark);
 }
 
 /* A value as JSON: money and decimals as exact strings, dates as ISO text,
@@ -78,93 +315,129 @@ static const char *ref_of(Engine *e, int64_t rec) {
   return "";
 }
 
-static json_t *stage_json(Engine *e, int32_t s) {
-  const Chunk *ch = e->ch;
-  if (s < 0 || (uint32_t)s >= ch->nstages) return json_null();
-  const StageDef *sd = &ch->stages[s];
-  return json_pack("{s:s,s:s}", "id", sd->name, "title", sd->title);
+/* The buffer for an effect's fields, opened: "{" then jw_key/value... */
+static StrBuf *body_start(Engine *e) {
+  sb_clear(&e->jbody);
+  sb_putc(&e->jbody, '{');
+  return &e->jbody;
 }
 
-static json_t *direction_json(Engine *e, int32_t s) {
-  const Chunk *ch = e->ch;
-  if (s < 0 || (uint32_t)s >= ch->nstages) return json_null();
-  const DirectionDef *d = &ch->directions[ch->stages[s].direction];
-  return json_pack("{s:s,s:s}", "id", d->name, "title", d->title);
-}
-
-/* Records an effect for the caller to show after commit; takes j. */
-static void add_effect(Engine *e, const char *kind, int64_t rec, json_t *j, int32_t stage) {
-  json_object_set_new(j, "effect", json_string(kind));
-  json_object_set_new(j, "ref", json_string(ref_of(e, rec)));
-  json_object_set_new(j, "at", json_string(eng_iso(e, engine_now(e))));
-  if (stage >= 0) {
-    json_object_set_new(j, "direction", direction_json(e, stage));
-    json_object_set_new(j, "stage", stage_json(e, stage));
-  }
-  char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+/* Records an effect for the caller to show after commit. Its line (when a
+** sink wants one): effect, ref and at, then the first `body_end` bytes of
+** `body` (its fields, "{" first), the outbox key, and for moves and
+** creations the direction and stage. */
+static void add_effect(Engine *e, const char *kind, int64_t rec, const StrBuf *body, size_t body_end,
+                       const char *key, int32_t stage) {
   EngineEffect ef = {0};
-  ef.kind = arena_strdup(&e->cmd, kind);
+  ef.kind = kind;
   ef.ref = ref_of(e, rec);
   ef.at = engine_now(e);
   ef.stage = stage;
   ef.field = -1;
-  ef.json = arena_strdup(&e->cmd, s ? s : "{}");
-  free(s);
-  json_decref(j);
+  if (e->sink) {
+    const Chunk *ch = e->ch;
+    StrBuf *l = &e->jline;
+    sb_clear(l);
+    sb_putc(l, '{');
+    jw_kstr(l, "effect", kind);
+    jw_kstr(l, "ref", ef.ref);
+    jw_kiso(e, l, "at", ef.at);
+    if (body && body_end > 1) {
+      sb_putc(l, ',');
+      sb_add(l, body->s + 1, body_end - 1);
+    }
+    if (key) jw_kstr(l, "key", key);
+    if (stage >= 0) {
+      size_t mark = l->len;
+      jw_key(l, "direction");
+      if ((uint32_t)stage >= ch->nstages) sb_puts(l, "null");
+      else if (!jw_id_title(l, ch->directions[ch->stages[stage].direction].name,
+                            ch->directions[ch->stages[stage].direction].title)) jw_undo(l, mark);
+      mark = l->len;
+      jw_key(l, "stage");
+      if ((uint32_t)stage >= ch->nstages) sb_puts(l, "null");
+      else if (!jw_id_title(l, ch->stages[stage].name, ch->stages[stage].title)) jw_undo(l, mark);
+    }
+    sb_putc(l, '}');
+    ef.json = arena_strndup(&e->cmd, l->s, l->len);
+  }
   vec_push(&e->effects, ef);
 }
 
 void eng_effect_move(Engine *e, const RecordInfo *ri, int32_t stage) {
-  add_effect(e, "move", ri->id, json_object(), stage);
+  add_effect(e, "move", ri->id, NULL, 0, NULL, stage);
 }
 
 void eng_effect_create(Engine *e, const RecordInfo *ri, int32_t stage) {
-  json_t *j = json_object();
-  json_object_set_new(j, "entity", json_string(e->ch->entities[ri->entity].name));
-  add_effect(e, "create", ri->id, j, stage);
+  StrBuf *b = body_start(e);
+  jw_kstr(b, "entity", e->ch->entities[ri->entity].name);
+  add_effect(e, "create", ri->id, b, b->len, NULL, stage);
+}
+
+/* An entry of the event log: {"k":"v",...} from pairs of strings; "{}"
+** (as the store writes a NULL) if one is not UTF-8. */
+static void log_pairs(Engine *e, const char *const *kv, int n, const int *count) {
+  StrBuf *b = body_start(e);
+  bool ok = true;
+  for (int i = 0; i < n && ok; i++) {
+    jw_key(b, kv[2 * i]);
+    ok = jw_cstr(b, kv[2 * i + 1]);
+  }
+  if (ok && count) {
+    jw_key(b, "effects");
+    jw_int(b, *count);
+  }
+  sb_putc(b, '}');
+  int64_t seq;
+  e->st->ops->log_event(e->st, engine_now(e), ok ? b->s : NULL, &seq);
 }
 
 void eng_log(Engine *e, const char *what, int64_t rec, const char *detail) {
-  json_t *j = json_pack("{s:s,s:s,s:s}", "log", what, "ref", ref_of(e, rec), "detail", detail ? detail : "");
-  char *s = json_dumps(j, JSON_COMPACT);
-  int64_t seq;
-  e->st->ops->log_event(e->st, engine_now(e), s, &seq);
-  free(s);
-  json_decref(j);
+  const char *kv[] = {"log", what, "ref", ref_of(e, rec), "detail", detail ? detail : ""};
+  log_pairs(e, kv, 3, NULL);
 }
 
 void eng_log_command(Engine *e, const char *op, const char *ref, int rc) {
   if (rc != 0) return; /* a refused or failed command leaves no trace: it rolls back */
-  json_t *j = json_pack("{s:s,s:s,s:i}", "command", op, "ref", ref ? ref : "", "effects", (int)e->effects.len);
-  char *s = json_dumps(j, JSON_COMPACT);
-  int64_t seq;
-  e->st->ops->log_event(e->st, engine_now(e), s, &seq);
-  free(s);
-  json_decref(j);
+  const char *kv[] = {"command", op, "ref", ref ? ref : ""};
+  int n = (int)e->effects.len;
+  log_pairs(e, kv, 2, &n);
 }
 
 /* ---- the outbox ---------------------------------------------------------------------- */
 
 /* Puts an effect in the outbox under its idempotency key; a key seen
-** before (a handler run again after an answer) is not sent twice. */
-static HostStatus outbox(Engine *e, const char *kind, json_t *j) {
+** before (a handler run again after an answer) is not sent twice. `body`
+** holds its fields ("{" first, not closed); the effect line leaves out
+** what follows `line_end` (internal timestamps such as a task's due_ts). */
+static HostStatus outbox(Engine *e, const char *kind, StrBuf *body, size_t line_end) {
   /* the command that ran the handler, which run of it, which effect of the
   ** run: the same after a crash (the command is processed again, with the
   ** same number) and after an answer (the run takes its first key again) */
-  const char *key = arena_printf(&e->cmd, "%s/%lld/%d/%u/%s", e->run.key, (long long)e->run.rec,
-                                 e->run.handler, e->run.ordinal, kind);
-  json_object_set_new(j, "key", json_string(key));
-  json_object_set_new(j, "at_ts", json_integer(engine_now(e)));
-  add_effect(e, kind, e->run.rec, json_deep_copy(j), -1);
-  char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  StrBuf *k = &e->jline;
+  sb_clear(k);
+  sb_puts(k, e->run.key);
+  sb_putc(k, '/');
+  jw_int(k, (long long)e->run.rec);
+  sb_putc(k, '/');
+  jw_int(k, e->run.handler);
+  sb_putc(k, '/');
+  jw_int(k, e->run.ordinal);
+  sb_putc(k, '/');
+  sb_puts(k, kind);
+  const char *key = arena_strndup(&e->cmd, k->s, k->len);
+  add_effect(e, kind, e->run.rec, body, line_end, key, -1);
+  jw_kstr(body, "key", key);
+  jw_key(body, "at_ts");
+  jw_int(body, (long long)engine_now(e));
+  sb_putc(body, '}');
   OutboxRow o = {0};
   o.key = key;
   o.record = e->run.rec;
   o.kind = kind;
-  o.json = s;
+  o.json = body->s;
   o.created = engine_now(e);
   int rc = e->st->ops->outbox_put(e->st, &o);
-  free(s);
   if (rc == ST_CONFLICT) {
     e->effects.len--; /* already sent by the first run */
     return HOST_OK;
@@ -278,10 +551,16 @@ int eng_set(Engine *e, int64_t rec, uint32_t field, const Value *v) {
 
 void eng_effect_set(Engine *e, int64_t rec, uint32_t field, const Value *v) {
   const FieldDef *fd = &e->ch->fields[field];
-  json_t *j = json_object();
-  json_object_set_new(j, "field", json_pack("{s:s,s:s}", "id", fd->name, "title", fd->title));
-  json_object_set_new(j, "value", eng_value_json(e, v));
-  add_effect(e, "set", rec, j, -1);
+  if (e->sink) {
+    StrBuf *b = body_start(e);
+    size_t mark = b->len;
+    jw_key(b, "field");
+    if (!jw_id_title(b, fd->name, fd->title)) jw_undo(b, mark);
+    jw_kvalue(e, b, "value", v);
+    add_effect(e, "set", rec, b, b->len, NULL, -1);
+  } else {
+    add_effect(e, "set", rec, NULL, 0, NULL, -1); /* nobody shows it: no JSON */
+  }
   e->effects.items[e->effects.len - 1].field = (int32_t)field;
 }
 
@@ -410,35 +689,32 @@ static HostStatus ask(Engine *e, const VmEffect *ef, Value *result, Arena *a) {
   st->ops->answer_put(st, rec, arena_printf(&e->cmd, "entry:%d", h), &entry);
   st->ops->answer_put(st, rec, arena_printf(&e->cmd, "suspended:%d", h), &upto);
   st->ops->answer_put(st, rec, arena_printf(&e->cmd, "key:%d", h), &key);
-  json_t *j = json_object();
+  StrBuf *j = body_start(e);
   /* what kind of answer: yes/no, or one of an enum's values */
   if (ef->index > 0 && ef->index <= e->ch->nenums)
-    json_object_set_new(j, "enum", json_string(e->ch->enums[ef->index - 1].name));
+    jw_kstr(j, "enum", e->ch->enums[ef->index - 1].name);
   else
-    json_object_set_new(j, "answer", json_string("bool"));
-  const char *who = user_json(e, &ef->a);
-  json_object_set_new(j, "user", who ? json_string(who) : json_null());
-  json_object_set_new(j, "text", eng_value_json(e, &ef->b));
-  json_object_set_new(j, "question", json_string(name));
+    jw_kstr(j, "answer", "bool");
+  jw_kstr_or_null(j, "user", user_json(e, &ef->a));
+  jw_kvalue(e, j, "text", &ef->b);
+  jw_kstr(j, "question", name);
   if (ef->c.type == V_DURATION) {
     Value due, now = v_datetime(engine_now(e));
     if (vm_arith(&e->vm, OP_ADD, &now, &ef->c, &due) && due.type == V_DATETIME) {
-      json_object_set_new(j, "timeout", json_string(eng_iso(e, due.u.i)));
+      jw_kiso(e, j, "timeout", due.u.i);
       st->ops->answer_put(st, rec, arena_printf(&e->cmd, "default:%d/%s", h, name), &ef->d);
       TimerRow t = {0, due.u.i, rec, 0x80000000u | (uint32_t)h, e->run.entry};
       st->ops->add_timer(st, &t);
     }
   }
-  HostStatus hs = outbox(e, "ask", j);
-  json_decref(j);
+  HostStatus hs = outbox(e, "ask", j, j->len);
   return hs == HOST_OK ? HOST_WAIT : hs;
 }
 
 static HostStatus handler_effect(Engine *e, const VmEffect *ef, Value *result, Arena *a) {
   const Chunk *ch = e->ch;
   e->run.ordinal++;
-  json_t *j;
-  HostStatus st = HOST_OK;
+  StrBuf *j;
   /* a handler run again after an answer: what the first run did to
   ** records is done; messages are kept from repeating by their keys */
   if (e->run.ordinal <= e->replay_until &&
@@ -461,62 +737,56 @@ static HostStatus handler_effect(Engine *e, const VmEffect *ef, Value *result, A
   case OP_DELETE:
     if (e->st->ops->remove(e->st, ef->rec.u.i, engine_now(e)) != ST_OK) return HOST_ERROR;
     e->st->ops->cancel_timers(e->st, ef->rec.u.i, -1);
-    add_effect(e, "delete", ef->rec.u.i, json_object(), -1);
+    add_effect(e, "delete", ef->rec.u.i, NULL, 0, NULL, -1);
     return HOST_OK;
   case OP_CONVERT: return convert(e, ef->rec.u.i, (int32_t)ef->index, (int)ef->a.u.i);
   case OP_ASK: return ask(e, ef, result, a);
   case OP_NOTIFY:
   case OP_TASK: {
-    const char *user = user_json(e, &ef->a);
-    j = json_object();
-    json_object_set_new(j, "user", user ? json_string(user) : json_null());
-    json_object_set_new(j, "text", eng_value_json(e, &ef->b));
+    j = body_start(e);
+    jw_kstr_or_null(j, "user", user_json(e, &ef->a));
+    jw_kvalue(e, j, "text", &ef->b);
+    size_t line_end = j->len;
     if (ef->op == OP_TASK && ef->c.type != V_NULL) {
       Value due = ef->c, now = v_datetime(engine_now(e));
       if (due.type == V_DURATION && !vm_arith(&e->vm, OP_ADD, &now, &ef->c, &due)) due = v_null();
       if (due.type == V_DATE) due = v_datetime(due.u.i * 86400 - vm_zone_offset(&e->vm, due.u.i * 86400));
       if (due.type == V_DATETIME) {
-        json_object_set_new(j, "due", json_string(eng_iso(e, due.u.i)));
-        json_object_set_new(j, "due_ts", json_integer(due.u.i));
+        jw_kiso(e, j, "due", due.u.i);
+        line_end = j->len;
+        jw_key(j, "due_ts");
+        jw_int(j, (long long)due.u.i);
       }
     }
-    st = outbox(e, ef->op == OP_NOTIFY ? "notify" : "task", j);
-    json_decref(j);
-    return st;
+    return outbox(e, ef->op == OP_NOTIFY ? "notify" : "task", j, line_end);
   }
   case OP_MESSAGE: {
-    j = json_object();
-    json_object_set_new(j, "channel", eng_value_json(e, &ef->a));
-    json_object_set_new(j, "to", eng_value_json(e, &ef->b));
     const char *addr = message_address(e, &ef->a, &ef->b);
-    json_object_set_new(j, "address", addr ? json_string(addr) : json_null());
-    json_object_set_new(j, "text", eng_value_json(e, &ef->c));
-    st = outbox(e, "message", j);
-    json_decref(j);
-    return st;
+    j = body_start(e);
+    jw_kvalue(e, j, "channel", &ef->a);
+    jw_kvalue(e, j, "to", &ef->b);
+    jw_kstr_or_null(j, "address", addr);
+    jw_kvalue(e, j, "text", &ef->c);
+    return outbox(e, "message", j, j->len);
   }
   case OP_DOCUMENT: {
-    j = json_object();
-    json_object_set_new(j, "document", eng_value_json(e, &ef->a));
-    json_object_set_new(j, "text", eng_value_json(e, &ef->b));
-    json_object_set_new(j, "params", eng_value_json(e, &ef->c));
-    st = outbox(e, "document", j);
-    json_decref(j);
-    return st;
+    j = body_start(e);
+    jw_kvalue(e, j, "document", &ef->a);
+    jw_kvalue(e, j, "text", &ef->b);
+    jw_kvalue(e, j, "params", &ef->c);
+    return outbox(e, "document", j, j->len);
   }
   case OP_WEBHOOK: {
-    j = json_object();
-    json_object_set_new(j, "url", eng_value_json(e, &ef->a));
-    json_object_set_new(j, "body", eng_value_json(e, &ef->b));
-    st = outbox(e, "webhook", j);
-    json_decref(j);
-    return st;
+    j = body_start(e);
+    jw_kvalue(e, j, "url", &ef->a);
+    jw_kvalue(e, j, "body", &ef->b);
+    return outbox(e, "webhook", j, j->len);
   }
   case OP_CALLN: {   /* natives (issue 5): the VM calls it; the log records it */
-    j = json_object();
-    json_object_set_new(j, "native", json_string(ch->natives[ef->index].name));
-    json_object_set_new(j, "args", eng_value_json(e, &ef->a));
-    add_effect(e, "native", e->run.rec, j, -1);
+    j = body_start(e);
+    jw_kstr(j, "native", ch->natives[ef->index].name);
+    jw_kvalue(e, j, "args", &ef->a);
+    add_effect(e, "native", e->run.rec, j, j->len, NULL, -1);
     return HOST_OK;
   }
   default: return HOST_ERROR;
