@@ -27,10 +27,11 @@ int doc_render(const char *template_dir, const char *template_name, json_t *para
 int doc_pdf_from_html(const char *html, size_t len, const char *pdf_path, char *err,
                       size_t errlen);
 
-/* Releases what pango, cairo and fontconfig cache between documents (the
-** font map, fonts, glyph caches). Call it once before the process exits,
-** after the last doc_render, so that leak checkers see no leftovers;
-** doc_render may not be called after it. */
+/* Releases what pango and fontconfig cache between documents (the font
+** map, its fonts, fontconfig's configuration). Call it before the process
+** exits if it rendered anything, so that leak checkers see no leftovers.
+** Calling it twice is harmless, and a doc_render after it works (it loads
+** the fonts again, which takes some milliseconds). */
 void doc_shutdown(void);
 
 #endif
