@@ -456,12 +456,10 @@ bool natives_call(Vm *vm, Instr ins, Value *base) {
   uint32_t idx = (uint32_t)GET_Bx(ins);
   const NativeDef *n = &ch->natives[idx];
   Value *args = base + GET_A(ins);
-  if (!ch->bound)
-    return vm_fail(vm, RE_NATIVE, "native %s is not bound: the pack was loaded without its plugins",
-                   n->name);
-  const Bound *b = &ch->bound->natives[idx];
   /* effectful natives: only from handlers, tests and their functions;
-  ** the host records each call as an effect before it is made */
+  ** the host records each call as an effect, and either defers it (the
+  ** engine: the call is made from the outbox after the commit) or lets
+  ** it be made now */
   if (!n->pure) {
     uint8_t root = vm->nframes > 0 ? ch->funcs[vm->frames[0].func].kind : FN_HANDLER;
     if (root == FN_GUARD || root == FN_TRIGGER || root == FN_COMPUTED || root == FN_MOMENT ||
@@ -470,12 +468,26 @@ bool natives_call(Vm *vm, Instr ins, Value *base) {
                      "native %s is not pure: it cannot run in a condition or a computed field",
                      n->name);
     int st = vm_effect(vm, ins, base);
+    if (st == HOST_DEFERRED) {
+      *args = v_null();
+      return true;
+    }
     if (st != HOST_OK) {
       if (st == HOST_REFUSED)
         return vm_fail(vm, RE_NATIVE, "native %s: the host refused the call", n->name);
       return vm_fail(vm, RE_HOST, "native %s: the host could not record the call", n->name);
     }
   }
+  return natives_invoke(vm, idx, args);
+}
+
+bool natives_invoke(Vm *vm, uint32_t idx, Value *args) {
+  const Chunk *ch = vm->ch;
+  const NativeDef *n = &ch->natives[idx];
+  if (!ch->bound)
+    return vm_fail(vm, RE_NATIVE, "native %s is not bound: the pack was loaded without its plugins",
+                   n->name);
+  const Bound *b = &ch->bound->natives[idx];
   Slot slots[MAX_NATIVE_PARAMS + 1];
   void *avalues[MAX_NATIVE_PARAMS + 1];
   char what[48];

@@ -15,6 +15,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "bytecode/chunk.h"
 
 struct Vm;
@@ -34,5 +36,18 @@ void natives_unbind(Chunk *c);
 ** is first handed to the host as an effect (VmEffect op OP_CALLN). False
 ** after vm_fail (R0109) when the native fails or its result cannot cross. */
 bool natives_call(struct Vm *vm, Instr ins, Value *base);
+
+/* Calls native idx now, with its declared parameters in args[0 .. n-1];
+** the result replaces args[0]. False after vm_fail (R0109). The engine
+** calls effectful natives this way from the outbox, after the commit. */
+bool natives_invoke(struct Vm *vm, uint32_t idx, Value *args);
+
+/* The arguments of a call of native idx as exact JSON, by the declared
+** types (money as [minor units, "RUB"], decimals scaled by 10^6, dates as
+** days, date-times as seconds, durations as [months, days, seconds,
+** flags], enum values by name), and back into args (in vm's scratch
+** arena; false after vm_fail when the JSON does not fit the types). */
+json_t *natives_args_to_json(const Chunk *ch, uint32_t idx, const Value *args);
+bool natives_args_from_json(struct Vm *vm, uint32_t idx, const json_t *j, Value *args);
 
 #endif

@@ -64,6 +64,7 @@ typedef enum HostStatus {
   HOST_REFUSED,  /* a guard, a required field or an access rule said no */
   HOST_ERROR,    /* anything else: the run stops with RE_HOST */
   HOST_WAIT,     /* OP_ASK: no answer yet; the run suspends */
+  HOST_DEFERRED, /* OP_CALLN: recorded, to be called after the commit; the call gives null */
 } HostStatus;
 
 /* An effect: the instruction that made it and its operands. */

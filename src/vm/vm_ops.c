@@ -523,7 +523,7 @@ int vm_effect(Vm *vm, Instr i, Value *base) {
     if ((op == OP_TCLOCK || op == OP_TADVANCE) && result.type == V_DATETIME) vm->now = result.u.i;
     break;
   case HOST_REFUSED: vm->refusal = msg ? msg : "refused"; break;
-  case HOST_WAIT: break;
+  case HOST_WAIT: case HOST_DEFERRED: break;
   case HOST_ERROR: vm_fail(vm, RE_HOST, "%s", msg ? msg : "the store failed"); break;
   }
   return st;
