@@ -450,6 +450,15 @@ static void resolve_signature(Checker *c, FuncDef *f) {
     if (d->a && !crosses_ffi(f->ret))
       diag_error(c->d, d->a->span, D_TYPE, "a native function cannot return a %s",
                  tstr(c, f->ret));
+    /* an effectful native runs from the outbox after the commit: nothing
+    ** is there to take its result */
+    if (d->a && !f->pure) {
+      diag_error(c->d, d->a->span, D_NOT_HERE,
+                 "native '%s' is not pure, so it runs after the command commits and cannot "
+                 "return a value", f->name);
+      diag_note(c->d, d->name_span, "declare it 'extern pure fn' if it only computes, or drop "
+                "the result type");
+    }
     if (!d->text || !*d->text)
       diag_error(c->d, d->name_span, D_IMPORT, "extern '%s' names no library", f->name);
   }

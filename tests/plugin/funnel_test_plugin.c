@@ -181,6 +181,24 @@ NATIVE(int64_t, nt_record, const char *what, char **err) { return ++calls; }
 SIG(nt_touch, "(text)->void");
 NATIVE(void, nt_touch, const char *what, char **err) { calls++; }
 
+/* effectful: appends `line` to the file `path`, so that a test can count
+** the calls the engine makes after its commits; a path starting with
+** "fail:" fails instead */
+SIG(nt_append, "(text,text)->void");
+NATIVE(void, nt_append, const char *path, const char *line, char **err) {
+  if (!strncmp(path, "fail:", 5)) {
+    *err = dup(path + 5);
+    return;
+  }
+  FILE *f = fopen(path, "a");
+  if (!f) {
+    *err = dup("cannot open the file");
+    return;
+  }
+  fprintf(f, "%s\n", line);
+  fclose(f);
+}
+
 /* declares a signature its pack does not (tests/natives/mismatch.pipe) */
 SIG(nt_mismatch, "(int)->text");
 NATIVE(int64_t, nt_mismatch, int64_t x, char **err) { return x; }
