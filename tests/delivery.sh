@@ -20,7 +20,9 @@
 # stream: after a restart every effect is delivered, and the receiver
 # saw every key, no key that is not in the outbox, and at most the one
 # in-flight key twice (same key: a receiver that dedupes sees each
-# effect once); SIGTERM stops --follow cleanly; the inbox per user, a
+# effect once); SIGTERM stops --follow cleanly; --follow delivers what
+# is committed while it runs; a server slower than the timeout is
+# retried; the inbox per user, a
 # task done, a question closed by its answer; config errors with
 # FILE:LINE; the example session of docs/delivery.md.
 # Prints one line per failed check and "N passed, N failed"; exits 1 on failure.
@@ -424,6 +426,32 @@ sent=$(lines "$tmp/httpH/requests.log")
 "$FUNNEL" outbox --db "$tmp/h.db" --json | grep '"kind":"webhook"' >"$tmp/out"
 check "SIGTERM: what was sent is marked delivered" test "$(grep -c '"status":"delivered"' "$tmp/out")" = "$sent"
 check "SIGTERM: the rest given back untried (attempts 0)" test "$(grep -c '"status":"pending","attempts":0' "$tmp/out")" = "$((10 - sent))"
+
+# --follow picks up effects committed after it started
+start http httpK; HK=$port
+conf "$tmp/k.conf" 1 "$HK"
+mkdb "$tmp/k.db" "http://127.0.0.1:$HK/first" hook
+"$FUNNEL" deliver --db "$tmp/k.db" --config "$tmp/k.conf" --follow --interval 1 --quiet >"$tmp/k.out" 2>&1 &
+kpid=$!
+i=0
+while [ "$(lines "$tmp/httpK/requests.log")" -lt 1 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+printf '%s\n' '{"op":"create","entity":"deal","ref":"k2","direction":"sales","owner":"ivan","fields":{"title":"Вторая","hook":"http://127.0.0.1:'"$HK"'/second"}}' \
+  '{"op":"move","ref":"k2","stage":"hook"}' | "$FUNNEL" run --db "$tmp/k.db" "$pack" >/dev/null 2>&1
+i=0
+while [ "$(lines "$tmp/httpK/requests.log")" -lt 2 ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+kill -TERM $kpid
+wait $kpid
+check "follow: a web hook made while it runs is delivered" has "$tmp/httpK/requests.log" "2 200 POST /second"
+check "follow: the summary counts both passes" has "$tmp/k.out" "funnel deliver: 8 delivered, 0 to retry, 0 dead, 0 pending (stopped by a signal)"
+
+# a server slower than the timeout: retry
+start http httpT --delay 3000; HT=$port
+conf "$tmp/t.conf" 1 "$HT"
+sed -i 's/^timeout = 5s$/timeout = 1s/' "$tmp/t.conf"
+mkdb "$tmp/t.db" "http://127.0.0.1:$HT/slow" hook
+deliver "$tmp/t.db" "$tmp/t.conf" "$T0"
+check "timeout: retry" has "$tmp/out" "funnel deliver: 3 delivered, 1 to retry, 0 dead, 1 pending"
+check "timeout: the reason" has "$tmp/out" "timed out"
 
 # ---- 7. configuration errors, usage -----------------------------------------------------------------
 printf '[smtp]\nserver = x\nfrom = a@b\nport = 99999\n' >"$tmp/bad1.conf"
