@@ -297,10 +297,9 @@ const char *eng_refusal(Engine *e, const RecordInfo *ri, int32_t s, const char *
 int eng_enter(Engine *e, int64_t rec, int32_t s, const char *by) {
   RecordInfo ri;
   if (eng_info(e, rec, &ri) != 0) return -1;
-  if (ri.stage >= 0) {
-    if (run_stage_handlers(e, rec, ri.stage, HW_LEAVE) != 0) return -1;
-    e->st->ops->cancel_timers(e->st, rec, ri.entry);
-  }
+  /* the timers of the stage entry left are not deleted: stale now, they
+  ** are dropped when they come due (timers.c) */
+  if (ri.stage >= 0 && run_stage_handlers(e, rec, ri.stage, HW_LEAVE) != 0) return -1;
   int32_t entry = ri.entry + 1;
   if (e->st->ops->move(e->st, rec, s, entry, engine_now(e), by) != ST_OK)
     return eng_fail(e, -1, "%s", store_error(e->st));
@@ -372,8 +371,7 @@ int eng_created(Engine *e, int64_t rec, int32_t s) {
   if (why) {
     if (strstr(why, "runtime error")) return -1;
     eng_log(e, "create refused", rec, why);
-    e->st->ops->cancel_timers(e->st, rec, -1);
-    e->st->ops->remove(e->st, rec, engine_now(e));
+    e->st->ops->remove(e->st, rec, engine_now(e)); /* its timers: stale (timers.c) */
     e->err[0] = '\0';
     return 0;
   }
@@ -537,6 +535,11 @@ int engine_advance(Engine *e, int64_t to) {
     if (begin(e) != 0) return end(e, -1);
     TimerRow t;
     int found = e->st->ops->next_timer(e->st, to, &t);
+    /* stale timers (cancelled lazily, timers.c) go without a command of their own */
+    while (found == 1 && eng_timer_stale(e, &t)) {
+      if (e->st->ops->delete_timer(e->st, t.id, t.due) != ST_OK) break;
+      found = e->st->ops->next_timer(e->st, to, &t);
+    }
     if (found != 1) {
       end(e, 0);
       break;

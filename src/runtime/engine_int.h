@@ -112,6 +112,7 @@ int eng_plan_stage_timers(Engine *e, int64_t rec, int32_t s);
 int eng_plan_entity_timers(Engine *e, int64_t rec);
 int eng_replan(Engine *e, int64_t rec, uint32_t field);
 int eng_fire(Engine *e, const TimerRow *t);
+bool eng_timer_stale(Engine *e, const TimerRow *t);
 const CalendarDef *eng_calendar(Engine *e, int32_t index);
 
 /* triggers.c */

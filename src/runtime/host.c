@@ -735,8 +735,8 @@ static HostStatus handler_effect(Engine *e, const VmEffect *ef, Value *result, A
   case OP_CREATEIN:
     return create(e, ch->directions[ch->stages[ef->index].direction].entity, (int32_t)ef->index, &ef->a, result);
   case OP_DELETE:
+    /* its timers are not deleted: stale now, dropped when due (timers.c) */
     if (e->st->ops->remove(e->st, ef->rec.u.i, engine_now(e)) != ST_OK) return HOST_ERROR;
-    e->st->ops->cancel_timers(e->st, ef->rec.u.i, -1);
     add_effect(e, "delete", ef->rec.u.i, NULL, 0, NULL, -1);
     return HOST_OK;
   case OP_CONVERT: return convert(e, ef->rec.u.i, (int32_t)ef->index, (int)ef->a.u.i);

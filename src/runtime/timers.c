@@ -12,6 +12,15 @@
 **             planned, and the log says so
 **   once      a handler marked once runs at most once per record, ever
 ** Entity-level timers are bound to no stage entry and survive moves.
+**
+** Cancellation is lazy: leaving a stage, deleting a record or planning an
+** `at` timer anew deletes nothing; a timer is found stale when it comes
+** due (eng_timer_stale) and dropped then, within the command of the next
+** live timer, so that stale timers take no command numbers. The timers
+** table thus needs no index on record. Stale means exactly what the eager
+** deletes removed: the record was deleted; the timer belongs to a stage
+** entry (> 0) the record has left; or it is an `at` timer whose handler
+** was planned anew since (the store remembers the current one).
 */
 #include <string.h>
 
@@ -66,9 +75,11 @@ static bool bound_to_entry(const HandlerDef *hd) {
   return hd->scope == HS_STAGE || hd->scope == HS_DIRECTION;
 }
 
-/* Plans handler h of record ri, counting from `from`. */
-static int plan(Engine *e, const RecordInfo *ri, uint32_t h, int64_t from) {
+/* Plans handler h of record ri, counting from `from`; *id: the timer
+** (0: none, a `once` done or an empty moment). */
+static int plan(Engine *e, const RecordInfo *ri, uint32_t h, int64_t from, int64_t *id) {
   const HandlerDef *hd = &e->ch->handlers[h];
+  *id = 0;
   if (hd->once) {
     bool done = false;
     e->st->ops->once_get(e->st, ri->id, h, &done);
@@ -90,7 +101,9 @@ static int plan(Engine *e, const RecordInfo *ri, uint32_t h, int64_t from) {
                     e->ch->funcs[hd->body].name);
   }
   TimerRow t = {0, due, ri->id, h, bound_to_entry(hd) ? ri->entry : 0};
-  return e->st->ops->add_timer(e->st, &t) == ST_OK ? 0 : eng_fail(e, -1, "%s", store_error(e->st));
+  if (e->st->ops->add_timer(e->st, &t) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
+  *id = t.id;
+  return 0;
 }
 
 static bool is_timer(const HandlerDef *hd) {
@@ -106,7 +119,8 @@ int eng_plan_stage_timers(Engine *e, int64_t rec, int32_t s) {
     if (!is_timer(hd)) continue;
     bool mine = (hd->scope == HS_STAGE && (int32_t)hd->owner == s) ||
                 (hd->scope == HS_DIRECTION && hd->owner == ch->stages[s].direction);
-    if (mine && plan(e, &ri, h, ri.entered) != 0) return -1;
+    int64_t id;
+    if (mine && plan(e, &ri, h, ri.entered, &id) != 0) return -1;
   }
   return 0;
 }
@@ -117,8 +131,9 @@ int eng_plan_entity_timers(Engine *e, int64_t rec) {
   if (eng_info(e, rec, &ri) != 0) return -1;
   for (uint32_t h = 0; h < ch->nhandlers; h++) {
     const HandlerDef *hd = &ch->handlers[h];
+    int64_t id;
     if (is_timer(hd) && hd->scope == HS_ENTITY && (int)hd->owner == ri.entity &&
-        plan(e, &ri, h, ri.created) != 0)
+        plan(e, &ri, h, ri.created, &id) != 0)
       return -1;
   }
   return 0;
@@ -139,10 +154,28 @@ int eng_replan(Engine *e, int64_t rec, uint32_t field) {
                 (ri.stage >= 0 && hd->scope == HS_STAGE && (int32_t)hd->owner == ri.stage) ||
                 (ri.stage >= 0 && hd->scope == HS_DIRECTION && hd->owner == ch->stages[ri.stage].direction);
     if (!live) continue;
-    e->st->ops->cancel_handler(e->st, rec, h);
-    if (plan(e, &ri, h, engine_now(e)) != 0) return -1;
+    /* the new timer is the current one: the older ones are stale (lazy) */
+    int64_t id;
+    if (plan(e, &ri, h, engine_now(e), &id) != 0) return -1;
+    if (e->st->ops->at_plan(e->st, rec, h, bound_to_entry(hd) ? ri.entry : 0, id) != ST_OK)
+      return eng_fail(e, -1, "%s", store_error(e->st));
   }
   return 0;
+}
+
+bool eng_timer_stale(Engine *e, const TimerRow *t) {
+  RecordInfo ri;
+  if (e->st->ops->info(e->st, t->record, &ri, &e->cmd) != ST_OK) return false; /* eng_fire says why */
+  if (ri.deleted) return true;
+  /* a stage entry left (ask timeouts too: they belong to the entry they
+  ** were asked in); entry 0 is no stage's */
+  if (t->entry > 0 && t->entry != ri.entry) return true;
+  if (t->handler & ASK_TIMER || t->handler >= e->ch->nhandlers) return false;
+  if (e->ch->handlers[t->handler].when != HW_AT) return false;
+  int32_t entry;
+  int64_t current;
+  return e->st->ops->at_current(e->st, t->record, t->handler, &entry, &current) == 1 && entry == t->entry &&
+         current != t->id;
 }
 
 /* The timeout of an `ask`: the default answer, and the handler again. */
@@ -164,7 +197,7 @@ int eng_fire(Engine *e, const TimerRow *t) {
   e->st->ops->delete_timer(e->st, t->id, t->due);
   RecordInfo ri;
   if (eng_info(e, t->record, &ri) != 0) return -1;
-  if (ri.deleted) return 0;
+  if (ri.deleted || eng_timer_stale(e, t)) return 0;
   if (t->handler & ASK_TIMER) return ask_timeout(e, t, &ri);
   if (t->handler >= ch->nhandlers) return 0;
   const HandlerDef *hd = &ch->handlers[t->handler];
@@ -179,7 +212,8 @@ int eng_fire(Engine *e, const TimerRow *t) {
   if (eng_run(e, hd->body, &ri, (int32_t)t->handler, v_null(), NULL) != 0) return -1;
   if (hd->when == HW_EVERY) {
     if (eng_info(e, t->record, &ri) != 0) return -1;
-    if (!ri.deleted && (!bound_to_entry(hd) || ri.entry == t->entry)) return plan(e, &ri, t->handler, t->due);
+    int64_t id;
+    if (!ri.deleted && (!bound_to_entry(hd) || ri.entry == t->entry)) return plan(e, &ri, t->handler, t->due, &id);
   }
   return 0;
 }

@@ -145,7 +145,7 @@ static const char *const fixed_tables =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);\n"
     "CREATE TABLE records(id INTEGER PRIMARY KEY, entity INTEGER NOT NULL, ref TEXT UNIQUE,\n"
     "  stage TEXT, entry INTEGER NOT NULL DEFAULT 0, entered INTEGER, created INTEGER NOT NULL,\n"
-    "  deleted INTEGER);\n"
+    "  deleted INTEGER, timers TEXT);\n"
     "CREATE TABLE users(id TEXT PRIMARY KEY, name TEXT, supervisor TEXT, email TEXT, phone TEXT);\n"
     "CREATE TABLE user_roles(user TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,\n"
     "  role TEXT NOT NULL, PRIMARY KEY(user, role));\n"
@@ -156,7 +156,6 @@ static const char *const fixed_tables =
     "CREATE TABLE events(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, json TEXT NOT NULL);\n"
     "CREATE TABLE timers(due INTEGER NOT NULL, id INTEGER NOT NULL, record INTEGER NOT NULL,\n"
     "  handler INTEGER NOT NULL, entry INTEGER NOT NULL, PRIMARY KEY(due, id)) WITHOUT ROWID;\n"
-    "CREATE INDEX timers_record ON timers(record);\n"
     "CREATE TABLE once_done(record INTEGER NOT NULL, handler INTEGER NOT NULL,\n"
     "  PRIMARY KEY(record, handler)) WITHOUT ROWID;\n"
     "CREATE TABLE answers(record INTEGER NOT NULL, key TEXT NOT NULL, value TEXT,\n"
@@ -502,6 +501,20 @@ static int migrate(SqlStore *s, json_t *schema) {
     return st_fail(s, ST_SCHEMA,
                    "the database %s has no readable schema in its meta table: it was not made "
                    "by funnel, or it is damaged", s->path);
+  }
+  /* the fixed tables of an older format: 1 -> 2, lazy timer cancellation
+  ** (records.timers; the index on timers.record goes) */
+  if (format < 2) {
+    int rc = st_exec(s, "ALTER TABLE records ADD COLUMN timers TEXT;"
+                        "DROP INDEX IF EXISTS timers_record;");
+    char f[16];
+    snprintf(f, sizeof f, "%d", STORE_FORMAT);
+    if (!rc) rc = meta_set(s, "format", f);
+    if (rc) {
+      json_decref(old);
+      free(text);
+      return rc;
+    }
   }
   const char *opack = json_str(old, "pack"), *over = json_str(old, "version");
   const char *npack = ch->pack_name ? ch->pack_name : "", *nver = ch->pack_version ? ch->pack_version : "";

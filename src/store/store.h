@@ -131,8 +131,18 @@ typedef struct StoreOps {
 
   /* timers, clustered by due time */
   int (*add_timer)(Store *s, TimerRow *t);
+  /* eager cancellation, for tools (the engine cancels lazily): a scan of
+  ** the table, which has no index on record */
   int (*cancel_timers)(Store *s, int64_t record, int32_t entry);   /* entry < 0: all */
   int (*cancel_handler)(Store *s, int64_t record, uint32_t handler);
+  /* Timers are cancelled lazily (docs/store.md): the engine drops a stale
+  ** timer when it comes due. For an `at` timer planned anew when its
+  ** fields change, the store remembers which timer of the record's
+  ** handler is the current one: at_plan records it (0: none, the moment
+  ** was empty) with the stage entry it was planned in; at_current reads
+  ** it back (1: recorded, 0: the handler was never planned anew). */
+  int (*at_plan)(Store *s, int64_t record, uint32_t handler, int32_t entry, int64_t timer);
+  int (*at_current)(Store *s, int64_t record, uint32_t handler, int32_t *entry, int64_t *timer);
   /* the earliest timer due at or before `until`, if any (1: found) */
   int (*next_timer)(Store *s, int64_t until, TimerRow *out);
   int (*delete_timer)(Store *s, int64_t id, int64_t due);

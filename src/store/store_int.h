@@ -13,7 +13,7 @@
 
 /* The version of the layout of the fixed tables (meta, records, users,
 ** timers...). A database made by a newer funnel is refused. */
-#define STORE_FORMAT 1
+#define STORE_FORMAT 2   /* 2: records.timers, no index timers_record (lazy cancellation) */
 
 /* The read-only properties of a record that the store answers from the
 ** `records` table rather than from a column. */
@@ -48,6 +48,9 @@ typedef struct FieldCol {
                "FROM records WHERE id = ?1")                                                  \
   X(REC_MOVE, "UPDATE records SET stage = ?2, entry = ?3, entered = ?4 "                      \
               "WHERE id = ?1 AND entity = ?5 AND deleted IS NULL")                            \
+  X(REC_AT_PLAN, "UPDATE records SET timers = json_set(coalesce(timers, '{}'), ?2, "             \
+                 "json_array(?3, ?4)) WHERE id = ?1")                                          \
+  X(REC_AT_GET, "SELECT json_extract(timers, ?2) FROM records WHERE id = ?1")                  \
   X(REC_REMOVE, "UPDATE records SET deleted = ?2 WHERE id = ?1 AND deleted IS NULL")          \
   X(HIST_CLOSE, "UPDATE stage_history SET \"left\" = ?2 WHERE record = ?1 AND \"left\" IS NULL") \
   X(HIST_OPEN, "INSERT INTO stage_history(record, stage, entry, entered, by_user) "           \

@@ -1251,6 +1251,48 @@ static int sq_cancel_handler(Store *store, int64_t record, uint32_t handler) {
   return st_run(s, st, "cancel timers");
 }
 
+/* The path of handler h in records.timers: $."h" */
+static void at_path(char *buf, size_t n, uint32_t handler) { snprintf(buf, n, "$.\"%u\"", handler); }
+
+static int sq_at_plan(Store *store, int64_t record, uint32_t handler, int32_t entry, int64_t timer) {
+  SqlStore *s = S(store);
+  sqlite3_stmt *st = st_stmt(s, SQ_REC_AT_PLAN);
+  if (!st) return ST_ERR;
+  char path[32];
+  at_path(path, sizeof path, handler);
+  sqlite3_bind_int64(st, 1, record);
+  sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st, 3, entry);
+  sqlite3_bind_int64(st, 4, timer);
+  int rc = st_run(s, st, "timer plan");
+  if (!rc && sqlite3_changes(s->db) == 0)
+    return st_fail(s, ST_NOTFOUND, "timer plan: no record with id %lld", (long long)record);
+  return rc;
+}
+
+static int sq_at_current(Store *store, int64_t record, uint32_t handler, int32_t *entry,
+                         int64_t *timer) {
+  SqlStore *s = S(store);
+  sqlite3_stmt *st = st_stmt(s, SQ_REC_AT_GET);
+  if (!st) return ST_ERR;
+  char path[32];
+  at_path(path, sizeof path, handler);
+  sqlite3_bind_int64(st, 1, record);
+  sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
+  int rc = st_row(s, st, "timer plan");
+  if (rc <= 0) return rc;
+  const char *t = (const char *)sqlite3_column_text(st, 0);
+  int e;
+  long long id;
+  rc = t && sscanf(t, "[%d,%lld]", &e, &id) == 2;
+  if (rc) {
+    *entry = e;
+    *timer = id;
+  }
+  sqlite3_reset(st);
+  return rc;
+}
+
 static int sq_next_timer(Store *store, int64_t until, TimerRow *out) {
   SqlStore *s = S(store);
   sqlite3_stmt *st = st_stmt(s, SQ_TIMER_NEXT);
@@ -1442,6 +1484,8 @@ static const StoreOps sqlite_ops = {
     .add_timer = sq_add_timer,
     .cancel_timers = sq_cancel_timers,
     .cancel_handler = sq_cancel_handler,
+    .at_plan = sq_at_plan,
+    .at_current = sq_at_current,
     .next_timer = sq_next_timer,
     .delete_timer = sq_delete_timer,
     .once_get = sq_once_get,
