@@ -469,8 +469,10 @@ check "config: a bad duration" has "$tmp/out" "bad4.conf:2: base: unknown unit '
 printf '[mail]\n' >"$tmp/bad5.conf"
 "$FUNNEL" deliver --db "$tmp/a.db" --config "$tmp/bad5.conf" --once >"$tmp/out" 2>&1
 check "config: an unknown section" has "$tmp/out" "bad5.conf:1: unknown section [mail]"
+"$FUNNEL" deliver --db "$tmp/a.db" --config "$tmp/a.conf" --once --follow >"$tmp/out" 2>&1
+check "usage: --once and --follow" sh -c "[ $? -eq 2 ] && grep -q 'once or --follow, not both' '$tmp/out'"
 "$FUNNEL" deliver --db "$tmp/a.db" --config "$tmp/a.conf" >"$tmp/out" 2>&1
-check "usage: --once or --follow" sh -c "[ $? -eq 2 ] && grep -q 'say --once or --follow' '$tmp/out'"
+check "deliver without --once or --follow: one pass" sh -c "[ $? -eq 0 ] && grep -q 'funnel deliver: 0 delivered, 0 to retry, 0 dead, 0 pending' '$tmp/out'"
 "$FUNNEL" outbox --db "$tmp/nowhere.db" >"$tmp/out" 2>&1
 check "a missing database: an error, not a new file" sh -c "[ $? -eq 1 ] && [ ! -e '$tmp/nowhere.db' ]"
 printf 'not a database' >"$tmp/junk.db"

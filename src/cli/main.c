@@ -45,7 +45,7 @@ static void usage(FILE *out) {
         "  test FILE...         run the test blocks of packs on a virtual clock\n"
         "  run --db FILE PACK   run JSON-line commands from stdin against a database\n"
         "  outbox --db FILE     list the outbox: [--status S] [--json], or --retry ID\n"
-        "  deliver --db FILE --config FILE --once | --follow [--interval S]\n"
+        "  deliver --db FILE --config FILE [--once | --follow [--interval S]]\n"
         "                       deliver effects (e-mail, SMS, web hooks, documents...)\n"
         "  inbox --db FILE      users' notifications, tasks and questions: [--user U] [--json]\n"
         "  document --template-dir DIR NAME --params JSON --html F --pdf F\n"

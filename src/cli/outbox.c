@@ -307,7 +307,8 @@ int cmd_deliver(int argc, char **argv) {
   int rc = parse(argc, argv, "db config once follow interval now quiet", &o);
   if (rc || (rc = start_clock("deliver", &o, &clk))) return rc;
   if (!o.config) return usage("deliver", "%s", "say which configuration: --config FILE");
-  if (o.once == o.follow) return usage("deliver", "%s", "say --once or --follow");
+  if (o.once && o.follow) return usage("deliver", "%s", "--once or --follow, not both");
+  if (!o.follow) o.once = true;   /* the default: one pass */
   if (o.interval && !o.follow) return usage("deliver", "%s", "--interval goes with --follow");
   DeliverConfig cfg;
   char err[600];
