@@ -7,7 +7,7 @@
 # every template the packs name renders with the params the pack passes;
 # errors (a missing template, an unclosed {{#if}}, a missing param, bad
 # money, an unwritable output: exit 1, a clear message, no file left);
-# malformed HTML still renders.
+# malformed HTML still renders; a table row taller than a page is split.
 FUNNEL=${FUNNEL:-funnel}
 srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 T=$srcdir/pipelines/templates
@@ -202,6 +202,18 @@ pages=$(pdfinfo "$tmp/lt.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
 pdftotext "$tmp/lt.pdf" - | tr -s ' \n\f' '\n\n\n' | grep -c '^слово[0-9]*$' >"$tmp/n"
 if [ "${pages:-0}" -ge 2 ] && [ "$(cat "$tmp/n")" -eq 3000 ]; then ok
 else bad "a long paragraph: $pages pages, $(cat "$tmp/n") of 3000 words"; fi
+
+# a table row taller than a page is split between its lines, the header repeated
+seq 300 | tr '\n' ',' | sed 's/^/{"lines":[/; s/,$/]}/' >"$tmp/lines.json"
+expect "a row taller than a page" 0 "" doc "$D" tall-row --params "@$tmp/lines.json" --pdf "$tmp/tall.pdf"
+pages=$(pdfinfo "$tmp/tall.pdf" 2>/dev/null | sed -n 's/^Pages: *//p')
+pdftotext "$tmp/tall.pdf" - | tr -s ' \n\f' '\n\n\n' | grep '^строка[0-9]*$' | sort -u | wc -l >"$tmp/n"
+if [ "${pages:-0}" -ge 3 ] && [ "$(cat "$tmp/n")" -eq 300 ]; then ok
+else bad "a tall row: $pages pages, $(cat "$tmp/n") of 300 lines"; fi
+pdftotext -layout -f 2 -l 2 "$tmp/tall.pdf" "$tmp/t2.txt"
+has "a tall row goes on under the header" "$tmp/t2.txt" "Текст" "Страница 2 из $pages"
+pdftotext -layout -f "${pages:-1}" -l "${pages:-1}" "$tmp/tall.pdf" "$tmp/tl.txt"
+has "after a tall row, the table and the text go on" "$tmp/tl.txt" "строка300" "последняя" "после таблицы"
 
 rm -f "$tmp/out"
 echo "$passed passed, $failed failed"

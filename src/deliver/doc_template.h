@@ -7,7 +7,7 @@
 **   {{name|money}} |words |date |longdate   a value through a filter
 **   {{#if name}} ... {{else}} ... {{/if}} a condition on a value
 **   {{#each list}} ... {{/each}}          a block per item of a list
-**   {{> partial}}                         another template inlined
+**   {{> partial}} {{> partial a="text"}}  another template inlined (with arguments)
 **   {{! comment }}
 ** The whole template (and its partials) is parsed before anything is
 ** rendered, so a syntax error is reported at FILE:LINE and no output is

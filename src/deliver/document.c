@@ -4,7 +4,8 @@
 ** doc_render fills the template (doc_template.c), reads the filled HTML
 ** into blocks (doc_html.c) and lays them out on A4 pages with pango on a
 ** cairo PDF surface: paragraphs and headings line by line (a page break
-** may fall between any two lines), tables row by row with column widths
+** may fall between any two lines), tables row by row (a row taller than a
+** page split between two of its lines) with column widths
 ** from the cells' natural widths, the header rows repeated on each new
 ** page, and "Страница N из M" at the foot of each page of a document of
 ** more than one page. The layout runs twice: once to count the pages,
@@ -226,43 +227,133 @@ static void col_widths(R *r, const HtmlBlock *t, int ncols, double *w) {
   }
 }
 
-/* Lays out (and with draw, draws at r->y) one row; returns its height. */
-static double row(R *r, const HtmlBlock *t, const HtmlRow *row, int ncols, const double *w, int draw) {
+/* A row's cells laid out at their columns' widths, with the bottom of
+** each line (in points from the cell's top) for splitting the row. */
+typedef struct Cells {
+  int n;
   PangoLayout *ls[MAX_COLS];
-  double xs[MAX_COLS], ws[MAX_COLS], h = 0;
-  int n = 0, col = 0;
+  double xs[MAX_COLS], ws[MAX_COLS];
+  double *ends[MAX_COLS];
+  int nends[MAX_COLS];
+  int header[MAX_COLS];
+} Cells;
+
+/* Lays out a row's cells; returns the row's height. */
+static double cells_new(R *r, const HtmlRow *row, int ncols, const double *w, Cells *c) {
+  double h = 0;
+  int col = 0;
+  c->n = 0;
   for (size_t k = 0; k < row->n && col < ncols; k++) {
-    const HtmlCell *c = &row->cells[k];
-    int s = span_of(c, col, ncols);
-    xs[n] = MARGIN_L;
-    for (int i = 0; i < col; i++) xs[n] += w[i];
-    ws[n] = 0;
-    for (int i = col; i < col + s; i++) ws[n] += w[i];
-    ls[n] = layout(r, c->markup, sizes[0], ws[n] - 2 * CELL_PAD, c->align);
-    double ch = height_of(ls[n]) + 2 * CELL_PAD;
+    const HtmlCell *hc = &row->cells[k];
+    int s = span_of(hc, col, ncols), i = c->n++;
+    c->xs[i] = MARGIN_L;
+    for (int j = 0; j < col; j++) c->xs[i] += w[j];
+    c->ws[i] = 0;
+    for (int j = col; j < col + s; j++) c->ws[i] += w[j];
+    c->header[i] = hc->header;
+    c->ls[i] = layout(r, hc->markup, sizes[0], c->ws[i] - 2 * CELL_PAD, hc->align);
+    int nl = pango_layout_get_line_count(c->ls[i]);
+    c->ends[i] = xmalloc((size_t)(nl > 0 ? nl : 1) * sizeof(double));
+    c->nends[i] = 0;
+    PangoLayoutIter *it = pango_layout_get_iter(c->ls[i]);
+    do {
+      int y0, y1;
+      pango_layout_iter_get_line_yrange(it, &y0, &y1);
+      if (c->nends[i] < nl) c->ends[i][c->nends[i]++] = (double)y1 / PANGO_SCALE;
+    } while (pango_layout_iter_next_line(it));
+    pango_layout_iter_free(it);
+    double ch = (c->nends[i] ? c->ends[i][c->nends[i] - 1] : 0) + 2 * CELL_PAD;
     if (ch > h) h = ch;
-    n++;
     col += s;
   }
-  if (draw) {
-    cairo_set_line_width(r->cr, 0.5);
-    for (int i = 0; i < n; i++) {
-      if (row->cells[i].header && !t->plain) {
-        cairo_set_source_rgb(r->cr, 0.92, 0.92, 0.92);
-        cairo_rectangle(r->cr, xs[i], r->y, ws[i], h);
-        cairo_fill(r->cr);
-        cairo_set_source_rgb(r->cr, 0, 0, 0);
-      }
-      if (!t->plain) {
-        cairo_rectangle(r->cr, xs[i], r->y, ws[i], h);
-        cairo_stroke(r->cr);
-      }
-      cairo_move_to(r->cr, xs[i] + CELL_PAD, r->y + CELL_PAD);
-      pango_cairo_show_layout(r->cr, ls[i]);
-    }
-  }
-  for (int i = 0; i < n; i++) g_object_unref(ls[i]);
   return h;
+}
+
+static void cells_free(Cells *c) {
+  for (int i = 0; i < c->n; i++) {
+    g_object_unref(c->ls[i]);
+    free(c->ends[i]);
+  }
+}
+
+static double row_height(R *r, const HtmlRow *row, int ncols, const double *w) {
+  Cells c;
+  double h = cells_new(r, row, ncols, w, &c);
+  cells_free(&c);
+  return h;
+}
+
+static void draw_row(R *r, const HtmlBlock *t, size_t i, int ncols, const double *w, size_t nhead);
+
+/* On a new page, a table's header rows again. */
+static void table_page(R *r, const HtmlBlock *t, int ncols, const double *w, size_t nhead) {
+  new_page(r);
+  for (size_t k = 0; k < nhead; k++) draw_row(r, t, k, ncols, w, 0);
+}
+
+/* Draws row i at r->y (only counts pages without draw). A row that runs
+** past the foot of the page is split between two lines of its cells and
+** goes on on the next page, under the header rows (nhead) again. */
+static void draw_row(R *r, const HtmlBlock *t, size_t i, int ncols, const double *w, size_t nhead) {
+  Cells c;
+  cells_new(r, &t->rows[i], ncols, w, &c);
+  int next[MAX_COLS] = {0};     /* each cell's first line not drawn yet */
+  double off[MAX_COLS] = {0};   /* and where it starts */
+  for (;;) {
+    double room = BOTTOM - r->y - 2 * CELL_PAD, slice = 0, end[MAX_COLS];
+    int upto[MAX_COLS], done = 1;
+    for (int k = 0; k < c.n; k++) {
+      int j = next[k];
+      while (j < c.nends[k] && c.ends[k][j] - off[k] <= room) j++;
+      if (j == next[k] && j < c.nends[k] && at_top(r)) j++; /* a line taller than a page */
+      upto[k] = j;
+      end[k] = j > next[k] ? c.ends[k][j - 1] : off[k];
+      if (j < c.nends[k]) done = 0;
+      if (end[k] - off[k] > slice) slice = end[k] - off[k];
+    }
+    if (!done && slice == 0 && !at_top(r)) { /* not one line fits here */
+      table_page(r, t, ncols, w, nhead);
+      continue;
+    }
+    double h = slice + 2 * CELL_PAD;
+    if (r->draw) {
+      cairo_set_line_width(r->cr, 0.5);
+      for (int k = 0; k < c.n; k++) {
+        if (c.header[k] && !t->plain) {
+          cairo_set_source_rgb(r->cr, 0.92, 0.92, 0.92);
+          cairo_rectangle(r->cr, c.xs[k], r->y, c.ws[k], h);
+          cairo_fill(r->cr);
+          cairo_set_source_rgb(r->cr, 0, 0, 0);
+        }
+        if (!t->plain) {
+          cairo_rectangle(r->cr, c.xs[k], r->y, c.ws[k], h);
+          cairo_stroke(r->cr);
+        }
+        /* the lines of this slice, each at its baseline */
+        PangoLayoutIter *it = pango_layout_get_iter(c.ls[k]);
+        for (int j = 0; j < upto[k]; j++) {
+          if (j >= next[k]) {
+            PangoRectangle lg;
+            pango_layout_iter_get_line_extents(it, NULL, &lg);
+            double base = (double)pango_layout_iter_get_baseline(it) / PANGO_SCALE;
+            cairo_move_to(r->cr, c.xs[k] + CELL_PAD + (double)lg.x / PANGO_SCALE,
+                          r->y + CELL_PAD - off[k] + base);
+            pango_cairo_show_layout_line(r->cr, pango_layout_iter_get_line_readonly(it));
+          }
+          if (!pango_layout_iter_next_line(it)) break;
+        }
+        pango_layout_iter_free(it);
+      }
+    }
+    r->y += h;
+    for (int k = 0; k < c.n; k++) {
+      next[k] = upto[k];
+      off[k] = end[k];
+    }
+    if (done) break;
+    table_page(r, t, ncols, w, nhead);
+  }
+  cells_free(&c);
 }
 
 static void table(R *r, const HtmlBlock *t) {
@@ -287,25 +378,22 @@ static void table(R *r, const HtmlBlock *t) {
     }
   }
   double head_h = 0;
-  for (size_t i = 0; i < nhead; i++) head_h += row(r, t, &t->rows[i], ncols, w, 0);
-  if (head_h > (BOTTOM - MARGIN_T) / 3) nhead = 0;
+  for (size_t i = 0; i < nhead; i++) head_h += row_height(r, &t->rows[i], ncols, w);
+  if (head_h > (BOTTOM - MARGIN_T) / 3) nhead = 0, head_h = 0;
   if (!at_top(r)) r->y += 2;
   for (size_t i = 0; i < t->nrows; i++) {
-    double h = row(r, t, &t->rows[i], ncols, w, 0);
-    /* the header goes with the first body row; a row that does not fit starts a page */
+    double h = row_height(r, &t->rows[i], ncols, w);
+    /* the header goes with the first body row; a row that does not fit
+    ** starts a page, unless it would not fit on a page either: then it is
+    ** split, here if a few lines fit */
     double need = h;
-    if (i == 0 && nhead && nhead < t->nrows) need = head_h + row(r, t, &t->rows[nhead], ncols, w, 0);
-    if (r->y + need > BOTTOM && !at_top(r)) {
-      new_page(r);
-      if (i >= nhead) {
-        for (size_t k = 0; k < nhead; k++) {
-          double hh = row(r, t, &t->rows[k], ncols, w, r->draw);
-          r->y += hh;
-        }
-      }
+    if (i == 0 && nhead && nhead < t->nrows) need = head_h + row_height(r, &t->rows[nhead], ncols, w);
+    double page = BOTTOM - MARGIN_T - (i >= nhead ? head_h : 0);
+    if (r->y + need > BOTTOM && !at_top(r) && (need <= page || r->y + 4 * sizes[0] > BOTTOM)) {
+      if (i >= nhead) table_page(r, t, ncols, w, nhead);
+      else new_page(r);
     }
-    row(r, t, &t->rows[i], ncols, w, r->draw);
-    r->y += h; /* a row taller than a page runs past its foot */
+    draw_row(r, t, i, ncols, w, i >= nhead ? nhead : 0);
   }
   r->y += 8;
 }
@@ -446,6 +534,10 @@ int doc_render(const char *template_dir, const char *template_name, json_t *para
                const char *html_path, const char *pdf_path, char *err, size_t errlen) {
   StrBuf html = {0};
   char *tmp_pdf = NULL, *tmp_html = NULL;
+  if (!template_dir || !*template_dir) {
+    snprintf(err, errlen, "no template directory");
+    return -1;
+  }
   int rc = dtpl_fill(template_dir, template_name, params, &html, err, errlen);
   if (rc == 0 && pdf_path) {
     FILE *f = open_temp(pdf_path, &tmp_pdf, err, errlen);
