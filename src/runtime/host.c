@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "natives/ffi.h"
 #include "runtime/engine_int.h"
 #include "util/strbuf.h"
 
@@ -782,12 +783,21 @@ static HostStatus handler_effect(Engine *e, const VmEffect *ef, Value *result, A
     jw_kvalue(e, j, "body", &ef->b);
     return outbox(e, "webhook", j, j->len);
   }
-  case OP_CALLN: {   /* natives (issue 5): the VM calls it; the log records it */
+  case OP_CALLN: {   /* an effectful native: recorded now, called from the outbox after the commit */
     j = body_start(e);
     jw_kstr(j, "native", ch->natives[ef->index].name);
     jw_kvalue(e, j, "args", &ef->a);
-    add_effect(e, "native", e->run.rec, j, j->len, NULL, -1);
-    return HOST_OK;
+    size_t line_end = j->len;
+    /* the exact arguments, for the call (not in the effect line) */
+    json_t *call = natives_args_to_json(ch, ef->index, ef->a.type == V_LIST ? ef->a.u.l->items : NULL);
+    char *cs = json_dumps(call, JSON_COMPACT);
+    json_decref(call);
+    if (!cs) return HOST_ERROR;
+    jw_key(j, "call");
+    sb_puts(j, cs);
+    free(cs);
+    HostStatus hs = outbox(e, "native", j, line_end);
+    return hs == HOST_OK ? HOST_DEFERRED : hs;
   }
   default: return HOST_ERROR;
   }
