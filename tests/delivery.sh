@@ -22,7 +22,8 @@
 # in-flight key twice (same key: a receiver that dedupes sees each
 # effect once); SIGTERM stops --follow cleanly; --follow delivers what
 # is committed while it runs; a server slower than the timeout is
-# retried; the inbox per user, a
+# retried; a real pack (body-repair's invoice process: two invoices
+# rendered to PDF and read back, e-mail, SMS, WhatsApp); the inbox per user, a
 # task done, a question closed by its answer; config errors with
 # FILE:LINE; the example session of docs/delivery.md.
 # Prints one line per failed check and "N passed, N failed"; exits 1 on failure.
@@ -452,6 +453,38 @@ mkdb "$tmp/t.db" "http://127.0.0.1:$HT/slow" hook
 deliver "$tmp/t.db" "$tmp/t.conf" "$T0"
 check "timeout: retry" has "$tmp/out" "funnel deliver: 3 delivered, 1 to retry, 0 dead, 1 pending"
 check "timeout: the reason" has "$tmp/out" "timed out"
+
+# ---- a real pack: body-repair's invoice business process, delivered --------------------------------
+# (pipelines/body-repair.pipe: a sum moves the deal to approval and makes
+# the invoice; the BP asks whether to halve it; the answer makes the half
+# invoice, sends it by e-mail, SMS and WhatsApp, and moves the deal on)
+start smtp smtpR; SR=$port
+start http httpR; HR=$port
+conf "$tmp/r.conf" "$SR" "$HR"
+sed -i "s|^templates = .*|templates = $srcdir/pipelines/templates|; s|^output = .*|output = $tmp/rdocs|" "$tmp/r.conf"
+{
+  echo '{"op":"clock","at":"2026-03-10T10:00:00+03:00"}'
+  echo '{"op":"user","id":"ivanov","name":"Иван Иванов","roles":["manager","senior_appraiser"]}'
+  echo '{"op":"create","entity":"contact","ref":"c1","fields":{"name":"Автобаза №3","client_kind":"company_3","email":"base3@example.ru","phone":"+7 901 111-22-33"}}'
+  echo '{"op":"create","entity":"deal","ref":"d1","direction":"body_repair","stage":"inspection","owner":"ivanov","fields":{"title":"Ремонт автобуса ПАЗ","contact":"@c1","object_kind":"bus","photos":["bus.jpg"]}}'
+  echo '{"op":"update","ref":"d1","fields":{"sum":"120000.00 RUB"}}'
+  echo '{"op":"event","ref":"d1","name":"repair.make_invoice"}'
+  echo '{"op":"answer","ref":"d1","question":"half","value":true}'
+} | "$FUNNEL" run --db "$tmp/r.db" "$srcdir/pipelines/body-repair.pipe" >"$tmp/out" 2>&1
+check "body-repair: the commands run" sh -c "! grep -q '\"ok\":false' '$tmp/out'"
+deliver "$tmp/r.db" "$tmp/r.conf" 2026-03-10T08:00:00Z
+check "body-repair: every effect delivered" has "$tmp/out" "funnel deliver: 11 delivered, 0 to retry, 0 dead, 0 pending"
+check "body-repair: two invoices rendered" test "$(ls "$tmp/rdocs" | grep -c 'document.pdf$')" = 2
+half=$tmp/rdocs/$(ls "$tmp/rdocs" | grep 'pdf$' | sort -n | tail -1)   # the later one
+check "body-repair: the e-mail to the contact" has "$tmp/smtpR/messages.log" "<base3@example.ru>"
+check "body-repair: SMS and WhatsApp to the contact's phone" test "$(grep -c ' 200 POST /' "$tmp/httpR/requests.log")" = 4
+if command -v pdftotext >/dev/null 2>&1; then
+  pdftotext "$half" "$tmp/half.txt" 2>/dev/null
+  check "body-repair: the half invoice reads back (client, amount in words)" sh -c \
+    "grep -qF 'Автобаза №3' '$tmp/half.txt' && grep -qF 'Всего к оплате: 60 000,00 руб.' '$tmp/half.txt' && grep -qF 'Шестьдесят тысяч рублей 00 копеек' '$tmp/half.txt'"
+fi
+"$FUNNEL" inbox --db "$tmp/r.db" --user ivanov >"$tmp/out" 2>&1
+check "body-repair: the manager's inbox" sh -c "grep -qF 'Все ОК, ожидаем машину' '$tmp/out' && grep -qF 'ask    Нужно ли располовинить счёт?' '$tmp/out'"
 
 # ---- 7. configuration errors, usage -----------------------------------------------------------------
 printf '[smtp]\nserver = x\nfrom = a@b\nport = 99999\n' >"$tmp/bad1.conf"
