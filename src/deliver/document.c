@@ -473,20 +473,6 @@ static int pdf_to(FILE *f, const char *html, size_t len, const char *what, char 
   return 0;
 }
 
-int doc_pdf_from_html(const char *html, size_t len, const char *pdf_path, char *err, size_t errlen) {
-  FILE *f = fopen(pdf_path, "wb");
-  if (!f) {
-    snprintf(err, errlen, "cannot write %s: %s", pdf_path, strerror(errno));
-    return -1;
-  }
-  int rc = pdf_to(f, html, len, pdf_path, err, errlen);
-  if (fclose(f) != 0 && rc == 0) {
-    snprintf(err, errlen, "cannot write %s: %s", pdf_path, strerror(errno));
-    rc = -1;
-  }
-  return rc;
-}
-
 /* A temporary file next to `path`, to be renamed over it when complete. */
 static FILE *open_temp(const char *path, char **tmp, char *err, size_t errlen) {
   struct stat st;

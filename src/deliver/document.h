@@ -22,11 +22,6 @@
 int doc_render(const char *template_dir, const char *template_name, json_t *params,
                const char *html_path, const char *pdf_path, char *err, size_t errlen);
 
-/* Renders a filled document (HTML text) to a PDF at `pdf_path` directly
-** (no temporary file). 0, or -1 with a message in err. For tests. */
-int doc_pdf_from_html(const char *html, size_t len, const char *pdf_path, char *err,
-                      size_t errlen);
-
 /* Releases what pango and fontconfig cache between documents (the font
 ** map, its fonts, fontconfig's configuration). Call it before the process
 ** exits if it rendered anything, so that leak checkers see no leftovers.
