@@ -374,7 +374,7 @@ check "crash: exactly one duplicate, the SMS, with its key" test "$(uniq -d "$tm
 check "crash: the inbox has each item once" has "$tmp/out" "4 items"
 
 # ---- 6. SIGKILL of deliver --follow in the middle of a stream ---------------------------------------
-start http httpG --delay 60; HG=$port
+start http httpG --delay 100; HG=$port
 conf "$tmp/g.conf" 1 "$HG"
 {
   echo '{"op":"clock","at":"2026-01-12T10:00:00+03:00"}'
