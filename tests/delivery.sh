@@ -296,6 +296,17 @@ check "SMTP: then delivered" has "$tmp/out" "funnel deliver: 1 delivered, 0 to r
 check "SMTP: both attempts with the same key" test "$(cut -d' ' -f2,5 "$tmp/smtpB/messages.log" | tr '\n' ' ')" = \
   "451 $ks 250 $ks "
 
+# SMTP AUTH with the configured user and password
+start smtp smtpU; SU=$port
+conf "$tmp/u.conf" "$SU" 1
+sed -i 's|^domain = test.funnel$|domain = test.funnel\nuser = robot@example.ru\npassword = "пароль с пробелом"|' "$tmp/u.conf"
+mkdb "$tmp/u.db" "" mail
+deliver "$tmp/u.db" "$tmp/u.conf" "$T0"
+check "SMTP AUTH: delivered" has "$tmp/out" "funnel deliver: 4 delivered, 0 to retry, 0 dead, 0 pending"
+auth=$(sed -n 's/^PLAIN //p' "$tmp/smtpU/auth.log" 2>/dev/null | base64 -d 2>/dev/null | tr '\000' '|')
+[ -n "$auth" ] || auth=$(sed -n 's/^LOGIN //p' "$tmp/smtpU/auth.log" 2>/dev/null | tr ' ' '\n' | while read -r w; do printf '%s' "$w" | base64 -d; printf '|'; done)
+check "SMTP AUTH: the configured user and password" sh -c "[ '$auth' = '|robot@example.ru|пароль с пробелом' ] || [ '$auth' = 'robot@example.ru|пароль с пробелом|' ]"
+
 # ---- 3. dead after max_attempts; --retry ---------------------------------------------------------
 start http httpC --fail 3 --code 503; HC=$port
 conf "$tmp/c.conf" 1 "$HC"

@@ -1,7 +1,8 @@
 /*
 ** smtp_recv.c: a tiny SMTP receiver for tests/delivery.sh, on loopback
 ** only. It speaks enough of RFC 5321 for libcurl (EHLO/HELO, MAIL, RCPT,
-** DATA, RSET, NOOP, QUIT). Each message's data (dot-unstuffed, CRLF kept)
+** DATA, RSET, NOOP, QUIT, and AUTH PLAIN/LOGIN, whose credentials it
+** appends to DIR/auth.log as sent). Each message's data (dot-unstuffed, CRLF kept)
 ** is written whole to DIR/N.eml before it is acknowledged, and logged in
 ** DIR/messages.log as "N CODE FROM RCPT KEY" (KEY: X-Funnel-Key, "-"
 ** when missing). The first K messages (--fail K) are answered with
@@ -63,7 +64,7 @@ int main(int argc, char **argv) {
     reply(&c, "220 localhost test SMTP receiver");
     while (read_line(&c, line, sizeof line) >= 0) {
       if (!strncasecmp(line, "EHLO", 4)) {
-        reply(&c, "250-localhost\r\n250-8BITMIME\r\n250 SIZE 10485760");
+        reply(&c, "250-localhost\r\n250-8BITMIME\r\n250-AUTH PLAIN LOGIN\r\n250 SIZE 10485760");
       } else if (!strncasecmp(line, "HELO", 4)) {
         reply(&c, "250 localhost");
       } else if (!strncasecmp(line, "MAIL FROM:", 10)) {
@@ -107,6 +108,28 @@ int main(int argc, char **argv) {
         char resp[64];
         snprintf(resp, sizeof resp, "%d %s", code, code == 250 ? "OK queued" : "test failure");
         reply(&c, resp);
+      } else if (!strncasecmp(line, "AUTH PLAIN", 10)) {
+        /* the credentials as sent (base64 of "\0user\0password") in auth.log */
+        char cred[1024];
+        if (line[10] == ' ' && line[11]) {
+          snprintf(cred, sizeof cred, "PLAIN %s", line + 11);
+        } else {
+          reply(&c, "334 ");
+          char l2[1000] = "";
+          if (read_line(&c, l2, sizeof l2) < 0) break;
+          snprintf(cred, sizeof cred, "PLAIN %s", l2);
+        }
+        append_line(o.dir, "auth.log", cred);
+        reply(&c, "235 authenticated");
+      } else if (!strcasecmp(line, "AUTH LOGIN")) {
+        char u[500] = "", pw[500] = "", cred[1100];
+        reply(&c, "334 VXNlcm5hbWU6");
+        if (read_line(&c, u, sizeof u) < 0) break;
+        reply(&c, "334 UGFzc3dvcmQ6");
+        if (read_line(&c, pw, sizeof pw) < 0) break;
+        snprintf(cred, sizeof cred, "LOGIN %s %s", u, pw);
+        append_line(o.dir, "auth.log", cred);
+        reply(&c, "235 authenticated");
       } else if (!strcasecmp(line, "RSET") || !strcasecmp(line, "NOOP")) {
         reply(&c, "250 OK");
       } else if (!strcasecmp(line, "QUIT")) {
