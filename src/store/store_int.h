@@ -113,6 +113,21 @@ typedef struct RecCacheEnt {
   char ref[REC_CACHE_REF];
 } RecCacheEnt;
 
+/* The field cache: field values of records read or written in the open
+** transaction, by (record, field), with the same lifetime and the same
+** rules as the record cache; values as a read would return them (texts
+** copied into the entry), lists and other JSON-stored values not cached.
+** A new record's fields not given at its creation are known empty. */
+#define FIELD_CACHE 1024
+typedef struct FieldCacheEnt {
+  uint32_t gen;
+  uint32_t field;
+  int64_t id;
+  Value v;              /* a text's bytes are in `buf` */
+  char *buf;
+  size_t len, cap;
+} FieldCacheEnt;
+
 typedef struct SqlStore {
   Store base;
   sqlite3 *db;
@@ -134,6 +149,7 @@ typedef struct SqlStore {
   uint32_t rc_gen;
   RecCacheEnt *rcache;         /* REC_CACHE entries */
   int64_t *rc_byref;           /* REC_CACHE ids, by hash of the ref */
+  FieldCacheEnt *fcache;       /* FIELD_CACHE entries (gen: rc_gen) */
 } SqlStore;
 
 /* The store's error: formats into s->base.error and returns code. */

@@ -133,6 +133,7 @@ const char *st_col_text(sqlite3_stmt *st, int i, Arena *a) {
 static void rc_clear(SqlStore *s) {
   if (++s->rc_gen == 0) { /* wrapped: old entries could look valid again */
     memset(s->rcache, 0, REC_CACHE * sizeof *s->rcache);
+    for (int i = 0; i < FIELD_CACHE; i++) s->fcache[i].gen = 0;
     s->rc_gen = 1;
   }
 }
@@ -176,6 +177,58 @@ static void rc_read(const RecCacheEnt *c, RecordInfo *out, Arena *a) {
   out->entered = c->entered;
   out->created = c->created;
   out->deleted = c->deleted;
+}
+
+/* The field cache (store_int.h): valid while its generation is rc_gen. */
+static FieldCacheEnt *fc_slot(SqlStore *s, int64_t id, uint32_t field) {
+  uint64_t h = ((uint64_t)id * 31 + field) * 0x9E3779B97F4A7C15ull;
+  return &s->fcache[(h >> 40) & (FIELD_CACHE - 1)];
+}
+
+static bool fc_get(SqlStore *s, int64_t id, uint32_t field, Value *out, Arena *a) {
+  if (!rc_usable(s)) return false;
+  FieldCacheEnt *c = fc_slot(s, id, field);
+  if (c->gen != s->rc_gen || c->id != id || c->field != field) return false;
+  *out = c->v;
+  if (c->v.type == V_TEXT || c->v.type == V_USER) {
+    *out = v_text(text_new(a, c->buf, c->len));
+    out->type = c->v.type;
+  }
+  return true;
+}
+
+static void fc_drop(SqlStore *s, int64_t id, uint32_t field) {
+  FieldCacheEnt *c = fc_slot(s, id, field);
+  if (c->id == id && c->field == field) c->gen = 0;
+}
+
+/* Caches v, a value exactly as read_field returns it; others are dropped. */
+static void fc_put(SqlStore *s, int64_t id, uint32_t field, const Value *v) {
+  if (!rc_usable(s)) return;
+  FieldCacheEnt *c = fc_slot(s, id, field);
+  switch (v->type) {
+  case V_NULL: case V_BOOL: case V_INT: case V_DEC: case V_DATE: case V_DATETIME: case V_REC:
+  case V_MONEY: case V_ENUM:
+    c->v = *v;
+    break;
+  case V_TEXT: case V_USER:
+    if (c->cap < v->u.t->len + 1) {
+      c->cap = v->u.t->len + 1;
+      c->buf = xrealloc(c->buf, c->cap);
+    }
+    memcpy(c->buf, v->u.t->s, v->u.t->len);
+    c->buf[v->u.t->len] = '\0';
+    c->len = v->u.t->len;
+    c->v = *v;
+    c->v.u.t = NULL; /* the bytes are in buf */
+    break;
+  default:
+    fc_drop(s, id, field);
+    return;
+  }
+  c->gen = s->rc_gen;
+  c->id = id;
+  c->field = field;
 }
 
 /* ---- transactions ---------------------------------------------------------------------- */
@@ -718,6 +771,53 @@ static bool stage_ok(const SqlStore *s, int32_t stage, int entity) {
          ch->directions[ch->stages[stage].direction].entity == entity;
 }
 
+/* A stored value (conformed to f's type) as read_field will read it back:
+** false for the kinds not cached (lists, durations, JSON). */
+static bool as_read(const FieldDef *f, const Value *v, Value *out) {
+  TypeDesc t = f->type;
+  if (v->type == V_NULL || (v->type == V_REC && v->u.i == 0)) {
+    *out = v_null();
+    return true;
+  }
+  switch (t.kind) {
+  case V_MONEY: *out = v_money(v->u.i, v->aux); return true;
+  case V_BOOL: *out = v_bool(v->u.i != 0); return true;
+  case V_INT: case V_DEC: case V_DATE: case V_DATETIME: case V_REC:
+    *out = v_tagged(t.kind, v->u.i);
+    if (t.kind == V_REC) out->aux = t.ref;
+    return true;
+  case V_TEXT: case V_USER:
+    *out = v_text(v->u.t);
+    out->type = t.kind;
+    return true;
+  case V_ENUM:
+    *out = v_tagged(V_ENUM, v->u.i);
+    out->aux = t.ref;
+    return true;
+  default: return false;
+  }
+}
+
+/* A new row's fields into the field cache: the given values (the last of
+** a field given twice), the others empty. */
+static void cache_new_row(SqlStore *s, int entity, int64_t rid, const FieldSet *fields, size_t n) {
+  const Chunk *ch = s->base.ch;
+  const EntityDef *ed = &ch->entities[entity];
+  if (!rc_usable(s)) return;
+  for (uint32_t i = ed->first_field; i < ed->first_field + ed->nfields && i < ch->nfields; i++) {
+    if (!s->cols[i].col) continue;
+    const Value *given = NULL;
+    for (size_t k = 0; k < n; k++)
+      if (fields[k].field == i) given = &fields[k].value;
+    Value ok_v, cv = v_null();
+    if (!given || (conform(s, &ch->fields[i], ch->fields[i].type, given, &ok_v) == ST_OK &&
+                   as_read(&ch->fields[i], &ok_v, &cv)))
+      fc_put(s, rid, i, &cv);
+    else
+      fc_drop(s, rid, i);
+  }
+}
+
 /* The entity's full INSERT: id and every column, each field's parameter
 ** noted in its FieldCol. */
 static sqlite3_stmt *insert_all(SqlStore *s, int entity) {
@@ -758,7 +858,9 @@ static int insert_entity_row(SqlStore *s, int entity, int64_t rid, const FieldSe
     st = prepare(s, &s->ent_insert[entity], sql);
     if (!st) return ST_ERR;
     sqlite3_bind_int64(st, 1, rid);
-    return st_run(s, st, "create");
+    int rc = st_run(s, st, "create");
+    if (!rc) cache_new_row(s, entity, rid, NULL, 0);
+    return rc;
   }
   st = insert_all(s, entity);
   if (!st) return ST_ERR;
@@ -785,6 +887,7 @@ static int insert_entity_row(SqlStore *s, int entity, int64_t rid, const FieldSe
     rc = st_run(s, st, "create");
   }
   sqlite3_clear_bindings(st); /* every column NULL again; lists' JSON freed */
+  if (!rc) cache_new_row(s, entity, rid, fields, n);
   return rc;
 }
 
@@ -949,6 +1052,7 @@ static int sq_get(Store *store, int64_t id, uint32_t field, Value *out, Arena *a
   if (!c->col)
     return st_fail(s, ST_ERR, "%s.%s is %s, not stored", ent, f->name,
                    f->computed >= 0 ? "computed" : "a back reference");
+  if (fc_get(s, id, field, out, a)) return ST_OK;
   if (!c->get) {
     char sql[256];
     if (f->type.kind == V_MONEY)
@@ -964,6 +1068,7 @@ static int sq_get(Store *store, int64_t id, uint32_t field, Value *out, Arena *a
   if (rc < 0) return rc;
   rc = read_field(s, c->get, 0, f, out, a);
   sqlite3_reset(c->get);
+  if (!rc) fc_put(s, id, field, out);
   return rc;
 }
 
@@ -997,8 +1102,12 @@ static int sq_set(Store *store, int64_t id, uint32_t field, const Value *v) {
   sqlite3_bind_int64(c->set, nparam + 1, id);
   rc = st_run(s, c->set, "set");
   sqlite3_clear_bindings(c->set); /* the JSON text of a list is freed now */
-  if (!rc && sqlite3_changes(s->db) == 0)
-    return st_fail(s, ST_NOTFOUND, "no %s with id %lld", ent, (long long)id);
+  if (!rc && sqlite3_changes(s->db) == 0) rc = st_fail(s, ST_NOTFOUND, "no %s with id %lld", ent, (long long)id);
+  Value cv;
+  if (!rc && as_read(f, &ok_v, &cv))
+    fc_put(s, id, field, &cv);
+  else
+    fc_drop(s, id, field);
   return rc;
 }
 
@@ -1449,6 +1558,9 @@ static void free_store(SqlStore *s) {
   free(s->ent_insert_all);
   free(s->stage_names);
   free(s->rcache);
+  if (s->fcache)
+    for (int i = 0; i < FIELD_CACHE; i++) free(s->fcache[i].buf);
+  free(s->fcache);
   free(s->rc_byref);
   free((char *)s->path);
   free(s);
@@ -1537,6 +1649,7 @@ Store *store_open_sqlite(const Chunk *ch, const char *path, char *err, size_t er
   s->ent_insert_all = xcalloc(ch->nentities ? ch->nentities : 1, sizeof *s->ent_insert_all);
   s->rcache = xcalloc(REC_CACHE, sizeof *s->rcache);
   s->rc_byref = xcalloc(REC_CACHE, sizeof *s->rc_byref);
+  s->fcache = xcalloc(FIELD_CACHE, sizeof *s->fcache);
   s->rc_gen = 1;
   schema_columns(s);
   if (schema_apply(s)) goto fail;
