@@ -1135,11 +1135,14 @@ static int sq_move(Store *store, int64_t id, int32_t stage, int32_t entry, int64
   sqlite3_bind_int(st, 3, entry);
   sqlite3_bind_int64(st, 4, now);
   sqlite3_bind_int(st, 5, entity);
+  /* a record in no stage yet (just created) has no stay to close */
+  RecCacheEnt *was = rc_get(s, id);
+  bool no_stay = was && was->stage < 0;
   rc = st_run(s, st, "move");
   if (!rc && sqlite3_changes(s->db) == 0)
     rc = st_fail(s, ST_NOTFOUND, "move: no live %s with id %lld", ch->entities[entity].name,
                  (long long)id);
-  if (!rc) rc = close_history(s, id, now);
+  if (!rc && !no_stay) rc = close_history(s, id, now);
   if (!rc) {
     st = st_stmt(s, SQ_HIST_OPEN);
     if (!st) return tx_end(s, own, ST_ERR);
