@@ -5,7 +5,9 @@
 # .pipec), a failing native (R0109 with its message, in a test and under
 # funnel run), an effectful native's "native" effect line, and a missing
 # library, a missing symbol and a signature mismatch, each an error when
-# the pack loads (exit 1, a message naming the extern).
+# the pack loads (exit 1, a message naming the extern); and effectful natives
+# recorded by handlers, called after the commit by funnel deliver ([natives]
+# pack), retried, dead-lettered, never twice (tests/natives/deferred.pipe).
 FUNNEL=${FUNNEL:-funnel}
 srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 dir=$srcdir/tests/natives
@@ -68,6 +70,36 @@ expect "a signature mismatch" 1 "extern nt_mismatch: signature mismatch: the pac
   "$FUNNEL" test "$dir/mismatch.pipe"
 expect "a library given by path" 1 "library './nowhere/x.so' not found (looked for $dir/./nowhere/x.so)" \
   "$FUNNEL" test "$dir/by-path.pipe"
+# effectful natives run after the commit, from the outbox (deferred.pipe)
+calls=$tmp/calls.txt
+printf '%s\n' '{"op":"clock","at":"2026-01-12T10:00:00+03:00"}' \
+  "{\"op\":\"create\",\"entity\":\"deal\",\"ref\":\"d1\",\"direction\":\"sales\",\"fields\":{\"title\":\"Кулер\",\"log_path\":\"$calls\"}}" \
+  '{"op":"move","ref":"d1","stage":"paid"}' \
+  '{"op":"update","ref":"d1","fields":{"amount":"1500.50 RUB"}}' \
+  '{"op":"move","ref":"d1","stage":"paid"}' \
+  '{"op":"create","entity":"deal","ref":"d2","direction":"sales","fields":{"title":"Сбой","log_path":"fail:Нет связи с 1С"}}' \
+  >"$tmp/def.jsonl"
+expect "a handler's effectful native is recorded, with its exact arguments kept for the call" 0 \
+  '"native":"nt_append","args":["'"$calls"'","оплата 1500.50 RUB: Кулер"]' \
+  sh -c '"$1" run --db "$2" "$3" <"$4"' sh "$FUNNEL" "$tmp/def.db" "$dir/deferred.pipe" "$tmp/def.jsonl"
+if [ -e "$calls" ]; then bad "the native ran inside the command"; else ok; fi
+printf '[retry]\nbase = 10s\nmax_attempts = 2\n[natives]\npack = %s\n' "$dir/deferred.pipe" >"$tmp/def.ini"
+expect "funnel deliver calls them after the commit" 0 "2 delivered, 1 to retry, 0 dead" \
+  "$FUNNEL" deliver --db "$tmp/def.db" --config "$tmp/def.ini" --once --now 2026-01-12T10:00:00+03:00
+if [ "$(cat "$calls" 2>/dev/null)" = "$(printf 'вход: Кулер\nоплата 1500.50 RUB: Кулер')" ]; then ok
+else bad "the calls made: $(cat "$calls" 2>/dev/null | tr '\n' '|') (want the two, in order; the refused move none)"; fi
+expect "a failing native is retried with the native's message" 0 "native nt_append failed: Нет связи с 1С" \
+  "$FUNNEL" outbox --db "$tmp/def.db"
+expect "and dead after the last attempt" 0 "0 delivered, 0 to retry, 1 dead" \
+  "$FUNNEL" deliver --db "$tmp/def.db" --config "$tmp/def.ini" --once --now 2026-01-12T10:05:00+03:00
+expect "nothing is called twice" 0 "0 delivered, 0 to retry, 0 dead" \
+  "$FUNNEL" deliver --db "$tmp/def.db" --config "$tmp/def.ini" --once --now 2026-01-12T11:00:00+03:00
+if [ "$(wc -l <"$calls")" -eq 2 ]; then ok; else bad "the calls file has $(wc -l <"$calls") lines, not 2"; fi
+printf '[natives]\npack = %s\n' "$dir/natives.pipe" >"$tmp/other.ini"
+"$FUNNEL" outbox --db "$tmp/def.db" --retry 3 >/dev/null 2>&1   # due now (the wall clock)
+expect "a pack without the native: dead at once" 0 "the pack has no native 'nt_append'" \
+  "$FUNNEL" deliver --db "$tmp/def.db" --config "$tmp/other.ini" --once --now 2030-01-01T12:00:00+03:00
+
 rm -f "$tmp/out"
 echo "$passed passed, $failed failed"
 [ $failed -eq 0 ]

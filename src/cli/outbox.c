@@ -355,6 +355,7 @@ int cmd_deliver(int argc, char **argv) {
   outbox_db_close(db);
   dconf_free(&cfg);
   chan_document_shutdown();
+  chan_native_shutdown();
   curl_global_cleanup();
   return rc || st.errors ? 1 : 0;
 }

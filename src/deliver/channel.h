@@ -42,6 +42,10 @@ Verdict chan_webhook(Job *j);
 Verdict chan_document(Job *j);
 /* Releases the renderer's caches (once, at exit) if a document was made. */
 void chan_document_shutdown(void);
+/* native: an effectful native's call, through the [natives] pack (native_channel.c) */
+Verdict chan_native(Job *j);
+/* Closes the pack loaded for natives, if any (once, at exit). */
+void chan_native_shutdown(void);
 
 /* One HTTP request with the idempotency key (http.c): 2xx delivered;
 ** 408, 429, 5xx, other codes and transport errors retry; other 4xx dead. */

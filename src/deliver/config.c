@@ -219,11 +219,15 @@ static int section_key(Parser *p, DeliverConfig *c, const char *sec, const char 
     if (!strcmp(key, "output")) return set_text(p, key, &c->output, v);
     return perr(p, "unknown key '%s' (templates, output)", key);
   }
+  if (!strcmp(sec, "natives")) {
+    if (!strcmp(key, "pack")) return set_text(p, key, &c->natives_pack, v);
+    return perr(p, "unknown key '%s' (pack)", key);
+  }
   return perr(p, "a key outside any section");
 }
 
 static const char *const sections[] = {"worker", "retry", "smtp", "sms", "whatsapp",
-                                       "telegram", "webhook", "documents", NULL};
+                                       "telegram", "webhook", "documents", "natives", NULL};
 
 static bool *section_flag(DeliverConfig *c, const char *sec) {
   if (!strcmp(sec, "smtp")) return &c->smtp.set;
@@ -252,6 +256,8 @@ static int section_done(Parser *p, DeliverConfig *c, const char *sec, int line) 
   } else if (!strcmp(sec, "documents")) {
     if (!c->templates) rc = perr(p, "[documents] needs templates (the directory of the templates)");
     else if (!c->output) rc = perr(p, "[documents] needs output (where the files go)");
+  } else if (!strcmp(sec, "natives")) {
+    if (!c->natives_pack) rc = perr(p, "[natives] needs pack (the .pipe or .pipec whose natives to call)");
   }
   p->line = keep;
   return rc;
@@ -309,7 +315,7 @@ int dconf_load(const char *path, DeliverConfig *c, char *err, size_t errlen) {
         if (!strcmp(sections[i], name)) k = i;
       if (k < 0) {
         rc = perr(&p, "unknown section [%s] (worker, retry, smtp, sms, whatsapp, telegram, "
-                  "webhook, documents)", name);
+                  "webhook, documents, natives)", name);
         break;
       }
       if (seen[k]) {
@@ -389,6 +395,7 @@ void dconf_free(DeliverConfig *c) {
   http_free(&c->webhook);
   free(c->templates);
   free(c->output);
+  free(c->natives_pack);
   memset(c, 0, sizeof *c);
 }
 

@@ -52,6 +52,8 @@ typedef struct DeliverConfig {
   /* [documents] */
   bool documents;
   char *templates, *output;
+  /* [natives]: the pack whose effectful natives the worker calls */
+  char *natives_pack;
 } DeliverConfig;
 
 /* Reads the file into c (defaults for what it leaves out). 0, or -1 with

@@ -42,6 +42,8 @@ static Verdict send_external(Worker *w, Job *j) {
     v = chan_webhook(j);
   } else if (!strcmp(kind, "document")) {
     v = chan_document(j);
+  } else if (!strcmp(kind, "native")) {
+    v = chan_native(j);
   } else {
     return job_fail(j, V_DEAD, "no channel delivers '%s' effects", kind);
   }
