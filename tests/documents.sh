@@ -136,7 +136,8 @@ while read -r line; do
              esac
            done)
        p="$p\"date\":\"2026-03-05T11:00:00+03:00\","
-       num="№ deal-7" ;;
+       # numbered by the pack's `number` when it passes one, else by the ref
+       case $p in *'"number":'*) num="№ Тест «number»" ;; *) num="№ deal-7" ;; esac ;;
   esac
   ndocs=$((ndocs + 1))
   expect "pack document $dname" 0 "" doc "$T" "$dname" --params "{$p\"key\":\"12.1/1/4/0\",\"ref\":\"deal-7\"}" \

@@ -1207,6 +1207,7 @@ static int op_outbox(Run *R, json_t *cmd, json_t *res) {
     if (ef) {
       json_object_del(ef, "key"); /* shown above */
       json_object_del(ef, "at_ts");
+      json_object_del(ef, "at"); /* "created" */
       json_object_set_new(o, "effect", ef);
     }
     json_array_append_new(list, o);

@@ -3,7 +3,8 @@
 ** templates into the [documents] output directory, as KEY.html and
 ** KEY.pdf (the key with '/' as '_': 12.1_3_2_4_document.pdf), by
 ** doc_render (document.c). The effect's `text` names the template, its
-** `params` fill it. Rendered again after a crash, a document overwrites
+** `params` fill it, with `ref`, `key` and `date` added when the pack did
+** not pass them. Rendered again after a crash, a document overwrites
 ** its own files: the key names them, so there is never a second copy.
 */
 #include <errno.h>
@@ -37,9 +38,17 @@ Verdict chan_document(Job *j) {
   name[k] = 0;
   snprintf(html, sizeof html, "%s/%s.html", c->output, name);
   snprintf(pdf, sizeof pdf, "%s/%s.pdf", c->output, name);
-  json_t *params = json_object_get(j->effect, "params");
-  json_t *empty = NULL;
-  if (!json_is_object(params)) params = empty = json_object();
+  /* what every template may use, when the pack did not pass it: the
+  ** record's ref, the effect's key and its date (the day it was made) */
+  json_t *given = json_object_get(j->effect, "params");
+  json_t *params = json_is_object(given) ? json_copy(given) : json_object();
+  json_t *empty = params;
+  if (!json_object_get(params, "ref") && j->row->ref)
+    json_object_set_new(params, "ref", json_string(j->row->ref));
+  if (!json_object_get(params, "key")) json_object_set_new(params, "key", json_string(j->row->key));
+  const char *at = effect_text(j->effect, "at");
+  if (!json_object_get(params, "date") && strlen(at) >= 10)
+    json_object_set_new(params, "date", json_stringn(at, 10));
   char msg[400] = "";
   rendered = true;
   int rc = doc_render(c->templates, tmpl, params, html, pdf, msg, sizeof msg);

@@ -429,6 +429,7 @@ static HostStatus outbox(Engine *e, const char *kind, StrBuf *body, size_t line_
   const char *key = arena_strndup(&e->cmd, k->s, k->len);
   add_effect(e, kind, e->run.rec, body, line_end, key, -1);
   jw_kstr(body, "key", key);
+  jw_kiso(e, body, "at", engine_now(e));   /* in the calendar's zone: documents date by it */
   jw_key(body, "at_ts");
   jw_int(body, (long long)engine_now(e));
   sb_putc(body, '}');
