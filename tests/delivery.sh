@@ -497,6 +497,45 @@ fi
 "$FUNNEL" inbox --db "$tmp/r.db" --user ivanov >"$tmp/out" 2>&1
 check "body-repair: the manager's inbox" sh -c "grep -qF 'Все ОК, ожидаем машину' '$tmp/out' && grep -qF 'ask    Нужно ли располовинить счёт?' '$tmp/out'"
 
+# ---- a real pack: water-delivery: its documents, SMS without `to`, the inbox -------------------------
+# (pipelines/water-delivery.pipe: a new client's contract and prepayment
+# invoice; the client's regular order on the route sheet: the logistics
+# task, an SMS to the contact's phone, the waybill on the delivery day)
+start smtp smtpW; SW=$port
+start http httpW; HW=$port
+conf "$tmp/w.conf" "$SW" "$HW"
+sed -i "s|^templates = .*|templates = $srcdir/pipelines/templates|; s|^output = .*|output = $tmp/wdocs|" "$tmp/w.conf"
+{
+  echo '{"op":"clock","at":"2026-04-14T10:00:00+03:00"}'
+  echo '{"op":"user","id":"boss","name":"Руководитель","roles":["manager"]}'
+  echo '{"op":"user","id":"olga","name":"Ольга","roles":["manager"],"supervisor":"boss"}'
+  echo '{"op":"user","id":"petr","name":"Пётр","roles":["logistics"]}'
+  echo '{"op":"create","entity":"contact","ref":"c1","owner":"olga","fields":{"name":"ООО Родничок","email":"office@rodnichok.ru","phone":"+7 903 000-11-22","delivery_address":"Москва, ул. Садовая, 5"}}'
+  echo '{"op":"create","entity":"deal","ref":"d1","direction":"new_clients","owner":"olga","fields":{"title":"Вода в офис","contact":"@c1","sum":"4500.00 RUB"}}'
+  echo '{"op":"move","ref":"d1","stage":"offer"}'
+  echo '{"op":"move","ref":"d1","stage":"contract"}'
+  echo '{"op":"event","ref":"d1","name":"payment.received","data":{"amount":"4500.00 RUB"}}'
+  echo '{"op":"move","ref":"d1","stage":"won"}'
+  echo '{"op":"create","entity":"deal","ref":"d2","direction":"regular","owner":"olga","fields":{"title":"Заказ 20 бутылей","contact":"@c1","sum":"3000.00 RUB"}}'
+  echo '{"op":"move","ref":"d2","stage":"taken"}'
+  echo '{"op":"update","ref":"d2","fields":{"delivery_date":"2026-04-16","slot":"morning"}}'
+  echo '{"op":"advance","to":"2026-04-16T12:00:00+03:00"}'
+} | "$FUNNEL" run --db "$tmp/w.db" "$srcdir/pipelines/water-delivery.pipe" >"$tmp/out" 2>&1
+check "water-delivery: the commands run" sh -c "! grep -q '\"ok\":false' '$tmp/out'"
+deliver "$tmp/w.db" "$tmp/w.conf" 2026-04-16T09:00:00Z
+check "water-delivery: every effect delivered, none dead" has "$tmp/out" " 0 to retry, 0 dead, 0 pending"
+check "water-delivery: contract, invoice and waybill rendered" \
+  test "$(ls "$tmp/wdocs" | grep -c 'document.pdf$')" = 3
+check "water-delivery: both SMS to the contact's phone (no 'to' in the pack)" \
+  test "$(grep -l '+7 903 000-11-22' "$tmp"/httpW/*.body | wc -l)" = 2
+if command -v pdftotext >/dev/null 2>&1; then
+  for f in "$tmp"/wdocs/*.pdf; do pdftotext "$f" - 2>/dev/null; done >"$tmp/w.txt"
+  check "water-delivery: the documents read back (client, amounts)" sh -c \
+    "grep -qF 'ООО Родничок' '$tmp/w.txt' && grep -qF '4 500,00' '$tmp/w.txt' && grep -qF '3 000,00' '$tmp/w.txt'"
+fi
+"$FUNNEL" inbox --db "$tmp/w.db" --user petr >"$tmp/out" 2>&1
+check "water-delivery: the logistics task in the driver's inbox" has "$tmp/out" "Доставка утром (09:00–13:00): ООО Родничок"
+
 # ---- 7. configuration errors, usage -----------------------------------------------------------------
 printf '[smtp]\nserver = x\nfrom = a@b\nport = 99999\n' >"$tmp/bad1.conf"
 "$FUNNEL" deliver --db "$tmp/a.db" --config "$tmp/bad1.conf" --once >"$tmp/out" 2>&1

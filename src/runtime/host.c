@@ -619,12 +619,29 @@ static uint32_t field_named(const Chunk *ch, int entity, const char *name) {
 }
 
 /* Where a message goes: a text is the address already; a record's or a
-** user's e-mail for `email`, its phone for the other channels. NULL when
-** the recipient has none (the deliverer then dead-letters the message). */
+** user's e-mail for `email`, its phone for the other channels; without a
+** recipient, the current record's client's. NULL when the recipient has
+** none (the deliverer then dead-letters the message). */
 static const char *message_address(Engine *e, const Value *channel, const Value *to) {
   bool email = channel->type == V_TEXT && channel->u.t->len == 5 && !memcmp(channel->u.t->s, "email", 5);
   const char *want = email ? "email" : "phone";
-  Value v = v_null();
+  Value v = v_null(), client;
+  if (to->type == V_NULL && e->run.rec) {
+    /* no `to`: the current record's client (a deal's contact, else its
+    ** company), or the record itself when it has the address (a lead) */
+    RecordInfo ri;
+    if (eng_info(e, e->run.rec, &ri) != 0) return NULL;
+    for (const char *const *f = (const char *const[]){"contact", "company", NULL}; *f; f++) {
+      uint32_t cf = field_named(e->ch, ri.entity, *f);
+      if (cf != UINT32_MAX && e->st->ops->get(e->st, e->run.rec, cf, &client, &e->cmd) == ST_OK &&
+          client.type == V_REC) {
+        const char *a = message_address(e, channel, &client);
+        if (a) return a;
+      }
+    }
+    Value self = eng_rec(ri.entity, e->run.rec);
+    return message_address(e, channel, &self);
+  }
   if (to->type == V_TEXT) {
     v = *to;
   } else if (to->type == V_USER) {
