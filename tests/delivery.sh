@@ -22,8 +22,11 @@
 # in-flight key twice (same key: a receiver that dedupes sees each
 # effect once); SIGTERM stops --follow cleanly; --follow delivers what
 # is committed while it runs; a server slower than the timeout is
-# retried; a real pack (body-repair's invoice process: two invoices
-# rendered to PDF and read back, e-mail, SMS, WhatsApp); the inbox per user, a
+# retried; real packs: body-repair's invoice process (two invoices
+# rendered to PDF and read back, e-mail, SMS, WhatsApp, the question),
+# water-delivery (contract, invoices, waybill; SMS without `to` reach the
+# contact), machinery-parts (order statuses posted to the exchange web
+# hook): every effect kind the packs make, none dead; the inbox per user, a
 # task done, a question closed by its answer; config errors with
 # FILE:LINE; the example session of docs/delivery.md.
 # Prints one line per failed check and "N passed, N failed"; exits 1 on failure.
@@ -535,6 +538,27 @@ if command -v pdftotext >/dev/null 2>&1; then
 fi
 "$FUNNEL" inbox --db "$tmp/w.db" --user petr >"$tmp/out" 2>&1
 check "water-delivery: the logistics task in the driver's inbox" has "$tmp/out" "Доставка утром (09:00–13:00): ООО Родничок"
+
+# ---- a real pack: machinery-parts: the order status to the site's exchange --------------------------
+# (pipelines/machinery-parts.pipe posts each stage of a site order to
+# exchange_url(), a placeholder the installer sets: here, the receiver)
+start http httpP; HP=$port
+conf "$tmp/p.conf" "$SW" "$HP"
+sed "s|\"https://dealer.example.ru/crm/exchange\"|\"http://127.0.0.1:$HP/exchange\"|" \
+  "$srcdir/pipelines/machinery-parts.pipe" >"$tmp/parts.pipe"
+{
+  echo '{"op":"clock","at":"2026-04-14T10:00:00+03:00"}'
+  echo '{"op":"user","id":"ira","name":"Ирина","roles":["intake","manager"]}'
+  echo '{"op":"create","entity":"deal","ref":"o1","direction":"general","owner":"ira","fields":{"title":"Заказ №77","order_no":"77","sum":"10000.00 RUB"}}'
+  echo '{"op":"move","ref":"o1","stage":"qualification"}'
+} | FUNNEL_STDLIB=$srcdir/stdlib "$FUNNEL" run --db "$tmp/p.db" "$tmp/parts.pipe" >"$tmp/out" 2>&1
+check "machinery-parts: the commands run" sh -c "! grep -q '\"ok\":false' '$tmp/out'"
+deliver "$tmp/p.db" "$tmp/p.conf" 2026-04-14T08:00:00Z
+check "machinery-parts: every effect delivered, none dead" has "$tmp/out" " 0 to retry, 0 dead, 0 pending"
+check "machinery-parts: two status posts to the exchange, with their keys" \
+  test "$(grep -c ' 200 POST /exchange [0-9]' "$tmp/httpP/requests.log")" = 2
+check "machinery-parts: the status body" sh -c \
+  "grep -qF '\"order\":\"77\"' '$tmp'/httpP/*.body && grep -qF 'Квалификация' '$tmp'/httpP/*.body"
 
 # ---- 7. configuration errors, usage -----------------------------------------------------------------
 printf '[smtp]\nserver = x\nfrom = a@b\nport = 99999\n' >"$tmp/bad1.conf"
