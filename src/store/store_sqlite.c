@@ -921,8 +921,8 @@ static int sq_create_with(Store *store, int entity, const char *ref, int32_t sta
     return tx_end(s, own, st_fail(s, ST_CONFLICT, "a record '%s' exists already", ref));
   if (rc) return tx_end(s, own, rc);
   int64_t rid = sqlite3_last_insert_rowid(s->db);
+  char made[96];   /* the generated ref: `ref` points here until the end */
   if (!ref) {
-    char made[96];
     snprintf(made, sizeof made, "%s-%lld", ch->entities[entity].name, (long long)rid);
     size_t base = strlen(made);
     st = st_stmt(s, SQ_REC_SETREF);
