@@ -61,6 +61,7 @@
 #include "config.h"
 #endif
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1690,4 +1691,35 @@ Chunk *bc_read(const uint8_t *data, size_t len, char *err, size_t errlen) {
     return NULL;
   }
   return r.c;
+}
+
+/* ---- files ---------------------------------------------------------------------------------- */
+
+bool bc_is_file(const char *path) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return false;
+  unsigned char m[4] = {0};
+  size_t n = fread(m, 1, 4, f);
+  fclose(f);
+  return n == 4 && !memcmp(m, "\x1bPPC", 4);
+}
+
+Chunk *bc_read_file(const char *path, char *err, size_t errlen) {
+  FILE *f = fopen(path, "rb");
+  if (!f) {
+    snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+    return NULL;
+  }
+  size_t cap = 1 << 16, len = 0;
+  uint8_t *buf = xmalloc(cap);
+  for (size_t n; (n = fread(buf + len, 1, cap - len, f)) > 0;) {
+    len += n;
+    if (len == cap) buf = xrealloc(buf, cap *= 2);
+  }
+  fclose(f);
+  char why[256];
+  Chunk *c = bc_read(buf, len, why, sizeof why);
+  free(buf);
+  if (!c) snprintf(err, errlen, "%s: error: %s", path, why);
+  return c;
 }

@@ -56,6 +56,11 @@ int bc_write(const Chunk *c, FILE *out, bool strip_debug);
 ** (0..19)"). Never reads outside data[0..len). */
 Chunk *bc_read(const uint8_t *data, size_t len, char *err, size_t errlen);
 
+/* Is the file a .pipec? By its magic, not its name (false if unreadable). */
+bool bc_is_file(const char *path);
+/* bc_read on a whole file; NULL with "PATH: why" or "cannot read PATH: ..." in err. */
+Chunk *bc_read_file(const char *path, char *err, size_t errlen);
+
 /* Checks every instruction and every table of the chunk (see bcfile.c for
 ** the rules). Returns true, or false with a one-line message in err. Safe
 ** on any chunk whose arrays hold the number of items their counts say. */

@@ -153,36 +153,11 @@ static int parse_args(int argc, char **argv, Options *o) {
   return 0;
 }
 
-/* Is this a compiled pack? By its magic, not its name. */
-static bool is_pipec(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return false;
-  unsigned char m[4] = {0};
-  size_t n = fread(m, 1, 4, f);
-  fclose(f);
-  return n == 4 && !memcmp(m, "\x1bPPC", 4);
-}
-
 /* Reads and verifies a .pipec; NULL after printing why not. */
 static Chunk *load_pipec(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    fprintf(stderr, "funnel: cannot read '%s': %s\n", path, strerror(errno));
-    return NULL;
-  }
-  size_t cap = 1 << 16, len = 0;
-  uint8_t *buf = malloc(cap);
-  for (;;) {
-    if (len == cap) buf = realloc(buf, cap *= 2);
-    size_t n = fread(buf + len, 1, cap - len, f);
-    if (!n) break;
-    len += n;
-  }
-  fclose(f);
-  char err[256];
-  Chunk *c = bc_read(buf, len, err, sizeof err);
-  free(buf);
-  if (!c) fprintf(stderr, "%s: error: %s\n", path, err);
+  char err[512];
+  Chunk *c = bc_read_file(path, err, sizeof err);
+  if (!c) fprintf(stderr, "%s%s\n", strncmp(err, "cannot", 6) ? "" : "funnel: ", err);
   return c;
 }
 
@@ -190,7 +165,7 @@ static Chunk *load_pipec(const char *path) {
 ** command that runs a pack gets its chunk. Prints diagnostics; NULL on
 ** errors. */
 static Chunk *load_chunk(const Options *o, const char *file) {
-  if (is_pipec(file)) return load_pipec(file);
+  if (bc_is_file(file)) return load_pipec(file);
   Program p;
   program_init(&p);
   LoadOpts lo = {o->includes, o->nincludes};
@@ -334,7 +309,7 @@ static int cmd_test(const Options *o) {
 
 /* Loads and checks one pack, printing its diagnostics. Returns 0, 1. */
 static int run_check(const Options *o, const char *file, bool json, FILE *out) {
-  if (is_pipec(file)) {
+  if (bc_is_file(file)) {
     Chunk *c = load_pipec(file);
     chunk_free(c);
     return c ? 0 : 1;
@@ -383,7 +358,7 @@ static int cmd_graph(const Options *o) {
     return usage_error("graph: unknown format '%s' (dot, mermaid or json)", o->format);
   if (o->nfiles != 1) return usage_error("%s", "graph: give exactly one pack");
   /* graph: a .pipec is drawn from its chunk (src/graph/graph_chunk.c) */
-  if (is_pipec(o->files[0])) {
+  if (bc_is_file(o->files[0])) {
     Chunk *c = load_pipec(o->files[0]);
     if (!c) return 1;
     graph_write_chunk(stdout, c, fmt);

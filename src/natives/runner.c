@@ -24,26 +24,6 @@ struct NativeRunner {
   Vm vm;
 };
 
-static Chunk *read_pipec(const char *path, char *err, size_t errlen) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    snprintf(err, errlen, "cannot read %s", path);
-    return NULL;
-  }
-  size_t cap = 1 << 16, len = 0;
-  uint8_t *buf = xmalloc(cap);
-  for (size_t n; (n = fread(buf + len, 1, cap - len, f)) > 0;) {
-    len += n;
-    if (len == cap) buf = xrealloc(buf, cap *= 2);
-  }
-  fclose(f);
-  char why[256];
-  Chunk *c = bc_read(buf, len, why, sizeof why);
-  free(buf);
-  if (!c) snprintf(err, errlen, "%s: %s", path, why);
-  return c;
-}
-
 static Chunk *compile_pack(const char *path, char *err, size_t errlen) {
   Program p;
   program_init(&p);
@@ -59,22 +39,13 @@ static Chunk *compile_pack(const char *path, char *err, size_t errlen) {
   return c;
 }
 
-static bool is_pipec(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return false;
-  unsigned char m[4] = {0};
-  size_t n = fread(m, 1, 4, f);
-  fclose(f);
-  return n == 4 && !memcmp(m, "\x1bPPC", 4);
-}
-
 static HostStatus no_effect(void *ud, const VmEffect *ef, Value *result, const char **msg, Arena *a) {
   *msg = "natives called from the outbox have no record to act on";
   return HOST_ERROR;
 }
 
 NativeRunner *native_runner_open(const char *pack, char *err, size_t errlen) {
-  Chunk *c = is_pipec(pack) ? read_pipec(pack, err, errlen) : compile_pack(pack, err, errlen);
+  Chunk *c = bc_is_file(pack) ? bc_read_file(pack, err, errlen) : compile_pack(pack, err, errlen);
   if (!c) return NULL;
   if (!natives_bind(c, pack, err, errlen)) {
     chunk_free(c);
