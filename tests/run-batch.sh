@@ -6,7 +6,9 @@
 # both runs (stdout and stderr, then "exit N" after each) must equal
 # NAME.out. Every case sets the virtual clock first, so times are stable.
 # Last, docs/runtime.md must show the session case (session.jsonl and
-# session.out) verbatim, so the walk-through stays true.
+# session.out) verbatim, so the walk-through stays true. Each case is also
+# run with --batch 1 (one transaction per command), whose output must be
+# the same as with groups (optimistic, then with savepoints on a failure).
 # Prints the diff of each failure and "N passed, N failed" at the end;
 # exits 1 if anything failed.
 #
@@ -51,6 +53,25 @@ for input in "$dir"/*.jsonl; do
     passed=$((passed + 1))
   else
     echo "FAIL $name: output differs from $name.out (diff above: - expected, + got)"
+    failed=$((failed + 1))
+  fi
+  # one command per transaction gives the same answers, effects and keys as
+  # groups (which run without savepoints, and again with them when a
+  # command of the group fails)
+  rm -f "$db" "$db-wal" "$db-shm"
+  {
+    "$FUNNEL" run --db "$db" --batch 1 "$dir/pack.pipe" <"$input" 2>&1
+    echo "exit $?"
+    if [ -f "$dir/$name.then.jsonl" ]; then
+      "$FUNNEL" run --db "$db" --batch 1 "$dir/pack.pipe" <"$dir/$name.then.jsonl" 2>&1
+      echo "exit $?"
+    fi
+  } >"$tmp/$name.one"
+  if cmp -s "$tmp/$name.got" "$tmp/$name.one"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL $name: --batch 1 differs from groups:"
+    diff "$tmp/$name.got" "$tmp/$name.one" | head -n 10
     failed=$((failed + 1))
   fi
 done

@@ -1383,14 +1383,20 @@ static void run_one(Run *R, const char *line) {
   run_line(R, line);
 }
 
-/* A group: one transaction, a savepoint per command (and per due timer);
-** the output is held back until the COMMIT, then printed in input order.
-** If the commit fails, nothing of the group was kept: each line is
-** answered with the error, and no effect is shown. */
-static void run_group(Run *R, char **lines, size_t n) {
-  if (n == 1 || engine_group_begin(R->e) != 0) {
+/* A group: one transaction, the output held back until the COMMIT, then
+** printed in input order. First without savepoints (engine.h: an
+** optimistic group); if a command fails, that attempt is rolled back,
+** its output dropped, the clock put back, and the group run again with a
+** savepoint per command (and per due timer), so that a refused or failed
+** command undoes only itself. If the commit fails, nothing of the group
+** was kept: each line is answered with the error, and no effect is shown.
+** Returns false when the optimistic attempt was spoiled. */
+static bool run_group_once(Run *R, char **lines, size_t n, bool optimistic) {
+  int rc = optimistic ? engine_group_begin_optimistic(R->e) : engine_group_begin(R->e);
+  if (rc != 0) {
+    if (optimistic) return false;
     for (size_t i = 0; i < n; i++) run_one(R, lines[i]);
-    return;
+    return true;
   }
   FILE *real = R->out;
   char *held = NULL;
@@ -1398,13 +1404,24 @@ static void run_group(Run *R, char **lines, size_t n) {
   FILE *mem = open_memstream(&held, &held_len);
   if (!mem) {
     engine_group_rollback(R->e);
+    if (optimistic) return false;
     for (size_t i = 0; i < n; i++) run_one(R, lines[i]);
-    return;
+    return true;
   }
+  int64_t clock0 = engine_now(R->e);
+  bool vc0 = R->virtual_clock, evc0 = R->e->virtual_clock;
   R->out = mem;
-  for (size_t i = 0; i < n; i++) run_one(R, lines[i]);
+  for (size_t i = 0; i < n && !(optimistic && engine_group_spoiled(R->e)); i++) run_one(R, lines[i]);
   R->out = real;
   fclose(mem);
+  if (optimistic && engine_group_spoiled(R->e)) {
+    engine_group_rollback(R->e);
+    free(held);
+    R->virtual_clock = vc0;
+    R->e->virtual_clock = evc0;
+    if (evc0) engine_set_clock(R->e, clock0);
+    return false;
+  }
   if (engine_group_commit(R->e) == 0) {
     fwrite(held, 1, held_len, real);
   } else {
@@ -1425,6 +1442,15 @@ static void run_group(Run *R, char **lines, size_t n) {
   }
   fflush(real);
   free(held);
+  return true;
+}
+
+static void run_group(Run *R, char **lines, size_t n) {
+  if (n == 1) {
+    run_one(R, lines[0]);
+    return;
+  }
+  if (!run_group_once(R, lines, n, true)) run_group_once(R, lines, n, false);
 }
 
 int run_batch(const Chunk *ch, const char *db, int batch, FILE *in, FILE *out) {

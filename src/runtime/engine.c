@@ -96,10 +96,14 @@ static int begin(Engine *e) {
   e->runs = 0;
   e->err[0] = '\0';
   if (e->group) {
-    /* group commit: this command is a savepoint of the group's transaction */
+    /* group commit: this command is a savepoint of the group's transaction
+    ** (none in an optimistic group, which a failure spoils whole) */
     if (e->group_lost) return eng_fail(e, -1, "the group's transaction was lost");
-    if (e->st->ops->savepoint(e->st) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
-    e->in_savepoint = true;
+    if (e->spoiled) return eng_fail(e, -1, "the group is to be run again");
+    if (!e->optimistic) {
+      if (e->st->ops->savepoint(e->st) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
+      e->in_savepoint = true;
+    }
   } else if (e->st->ops->begin(e->st) != ST_OK) {
     return eng_fail(e, -1, "%s", store_error(e->st));
   }
@@ -119,6 +123,8 @@ static int end(Engine *e, int rc) {
       e->in_savepoint = false;
       if (rc == 0 && e->st->ops->release(e->st) != ST_OK) rc = eng_fail(e, -1, "%s", store_error(e->st));
       if (rc != 0 && e->st->ops->rollback_to(e->st) != ST_OK) e->group_lost = true;
+    } else if (e->optimistic && rc != 0) {
+      e->spoiled = true;
     }
     if (rc != 0) return rc;
   } else {
@@ -139,12 +145,23 @@ int engine_group_begin(Engine *e) {
   if (e->st->ops->begin(e->st) != ST_OK) return eng_fail(e, -1, "%s", store_error(e->st));
   e->group = true;
   e->group_lost = false;
+  e->optimistic = e->spoiled = false;
   return 0;
 }
+
+int engine_group_begin_optimistic(Engine *e) {
+  if (engine_group_begin(e) != 0) return -1;
+  e->optimistic = true;
+  return 0;
+}
+
+bool engine_group_spoiled(const Engine *e) { return e->spoiled; }
 
 int engine_group_commit(Engine *e) {
   if (!e->group) return eng_fail(e, -1, "no group is open");
   e->group = false;
+  if (e->spoiled) e->group_lost = true;   /* the caller should have rolled it back */
+  e->optimistic = e->spoiled = false;
   if (e->group_lost) {
     e->st->ops->rollback(e->st);
     return eng_fail(e, -1, "the group's transaction was lost: nothing of it was kept");
@@ -160,6 +177,7 @@ int engine_group_commit(Engine *e) {
 void engine_group_rollback(Engine *e) {
   if (!e->group) return;
   e->group = false;
+  e->optimistic = e->spoiled = false;
   e->st->ops->rollback(e->st);
 }
 

@@ -59,6 +59,8 @@ struct Engine {
   /* group commit (engine_group_begin): commands in savepoints of one
   ** transaction; `lost` once SQLite dropped that transaction */
   bool group, group_lost, in_savepoint;
+  bool optimistic;     /* a group without savepoints (engine_group_begin_optimistic) */
+  bool spoiled;        /* ... in which a command failed: to be rolled back and run again */
   int steps;
   int64_t cmd_id;      /* this command's number, from the store */
   int runs;            /* handler runs so far in this command */
