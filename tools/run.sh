@@ -1,6 +1,7 @@
 #!/bin/sh
 # tools/run.sh: the main job. Installs what is missing, builds, then checks
-# every shipped pack and draws its diagram (build/diagrams/NAME.{dot,mmd,json}).
+# every shipped pack, runs its tests on the virtual clock and draws its
+# diagram (build/diagrams/NAME.{dot,mmd,json}).
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
 sh "$top/tools/deps.sh"
@@ -10,8 +11,9 @@ mkdir -p build/diagrams
 for p in pipelines/*.pipe; do
   name=$(basename "$p" .pipe)
   build/funnel check "$p"
+  build/funnel test "$p" | tail -n 1
   build/funnel graph --format dot "$p" > "build/diagrams/$name.dot"
   build/funnel graph --format mermaid "$p" > "build/diagrams/$name.mmd"
   build/funnel graph --format json "$p" > "build/diagrams/$name.json"
-  echo "$p: checked; diagrams in build/diagrams/$name.{dot,mmd,json}"
+  echo "$p: checked, tested; diagrams in build/diagrams/$name.{dot,mmd,json}"
 done
