@@ -109,7 +109,9 @@ static void open_db(const char *tmpl, const char *path, int rowid_timers, int no
   unlink(side);
   snprintf(side, sizeof side, "%s-shm", path);
   unlink(side);
-  if (sqlite3_open(path, &db) != SQLITE_OK) die(path);
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK)
+    die(path);
   exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
        "PRAGMA journal_mode = WAL;");
   if (sqlite3_open_v2(tmpl, &t, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
@@ -309,7 +311,9 @@ static int run_timers(const char *tmpl, const char *path, long nt, long sample, 
   if (sqlite3_close(db) != SQLITE_OK) die("close");
   printf("sqlite timers %s fill: %ld timer rows in %.1f s (%.0f/s)\n", variant, nt, fill, (double)nt / fill);
   printf("sqlite timers %s pending=%ld dbsize=%lld (timer rows only)\n", variant, nt, file_size(path));
-  if (sqlite3_open(path, &db) != SQLITE_OK) die(path);
+  if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK)
+    die(path);
   exec("PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;");
   next = prep("SELECT due, id, record, handler, entry FROM timers WHERE due <= ?1 ORDER BY due, id LIMIT 1");
   del = prep(rowid ? "DELETE FROM timers WHERE id = ?2" : "DELETE FROM timers WHERE due = ?1 AND id = ?2");

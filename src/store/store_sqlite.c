@@ -1627,7 +1627,9 @@ Store *store_open_sqlite(const Chunk *ch, const char *path, char *err, size_t er
   s->base.ch = ch;
   s->path = xstrdup(path);
   bool memory = !strcmp(path, ":memory:");
-  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+  /* a store is used by one thread at a time: no mutex around each call */
+  int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           NULL);
   if (rc != SQLITE_OK) {
     st_fail(s, ST_ERR, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
     goto fail;
