@@ -41,8 +41,7 @@ Verdict chan_document(Job *j) {
   /* what every template may use, when the pack did not pass it: the
   ** record's ref, the effect's key and its date (the day it was made) */
   json_t *given = json_object_get(j->effect, "params");
-  json_t *params = json_is_object(given) ? json_copy(given) : json_object();
-  json_t *empty = params;
+  json_t *params = json_is_object(given) ? json_copy(given) : json_object();   /* ours */
   if (!json_object_get(params, "ref") && j->row->ref)
     json_object_set_new(params, "ref", json_string(j->row->ref));
   if (!json_object_get(params, "key")) json_object_set_new(params, "key", json_string(j->row->key));
@@ -52,7 +51,7 @@ Verdict chan_document(Job *j) {
   char msg[400] = "";
   rendered = true;
   int rc = doc_render(c->templates, tmpl, params, html, pdf, msg, sizeof msg);
-  json_decref(empty);
+  json_decref(params);
   if (rc != 0) return job_fail(j, V_RETRY, "document %s: %s", tmpl, msg[0] ? msg : "rendering failed");
   return V_DELIVERED;
 }

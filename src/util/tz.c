@@ -33,10 +33,10 @@ static void use_zone(const char *zone) {
 }
 
 /* Whether the zone has a file; the last zone found is remembered (a
-** stat per conversion was a third of a command's system time). */
+** stat per conversion was two thirds of a command's system time). */
 static bool zone_exists(const char *zone) {
   static char known[128];
-  if (!strcmp(zone, "UTC") || !strcmp(zone, "Etc/UTC") || !strcmp(zone, known)) return true;
+  if (!strcmp(zone, "UTC") || !strcmp(zone, "Etc/UTC") || (known[0] && !strcmp(zone, known))) return true;
   struct stat st;
   char path[512];
   if (strstr(zone, "..")) return false;
